@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: build what the tests need, run every test with a time budget,
+# and end with the line "N passed, N failed".  Each test's output goes to
+# build/check/NAME.log; a failing test's tail is printed.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+logs=$top/build/check
+mkdir -p "$logs"
+passed=0 failed=0 failures=()
+declare -A ok
+
+# t ID BUDGET_S NEEDS DESCRIPTION CMD...: NEEDS are IDs that must have passed.
+t() {
+	local id=$1 budget=$2 needs=$3 desc=$4 start rc n
+	shift 4
+	for n in ${needs//,/ }; do
+		if [ "${ok[$n]:-}" != 1 ]; then
+			echo "FAIL  $id: $desc (not run: $n failed)"
+			failed=$((failed + 1)) failures+=("$id")
+			return
+		fi
+	done
+	start=$SECONDS
+	echo "....  $id: $desc (budget ${budget}s)"
+	timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then
+		echo "PASS  $id ($((SECONDS - start))s)"
+		passed=$((passed + 1)) ok[$id]=1
+	else
+		[ $rc = 124 ] && echo "      timed out after ${budget}s" >> "$logs/$id.log"
+		echo "FAIL  $id ($((SECONDS - start))s, exit $rc); the end of $logs/$id.log:"
+		tail -25 "$logs/$id.log" | sed 's/^/      /'
+		failed=$((failed + 1)) failures+=("$id")
+	fi
+}
+
+t build-tools 120 "" "build the host memory sampler" make -s tools
+t build-kernel 1500 "" "build the guest kernel (cold: minutes, warm: seconds)" make -s kernel
+t build-initramfs 300 "" "build the guest initramfs" make -s initramfs
+t rebuild-nothing 300 build-kernel "a second build recompiles nothing" tools/check/test_rebuild.sh
+t config-debug 300 build-kernel "the debug config keeps every requested option" \
+	tools/build/merge-config.sh build/linux build/check/obj-debug-config configs/guest.config configs/debug.config
+t hostmem-unit 60 build-tools "sampler /proc parsers (unit)" build/tools/test_procmem
+t summary-unit 60 build-tools "run figures: peak, end+Ns, t90, medians (unit)" build/tools/test_rsssummary
+t hostmem-live 60 build-tools "sampler against a live process, markers, errors" \
+	make -s -C tools/hostmem O="$top/build/tools" test
+t boot 180 build-kernel,build-initramfs,build-tools "the guest boots with 2 CPUs, marks, powers off, QEMU exits 0" \
+	tools/check/test_boot.sh
+t reporting-on 300 boot "upstream reporting returns at least half of what the workload freed" \
+	tools/check/test_reporting.sh on
+t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
+	tools/check/test_reporting.sh off
+
+[ $failed = 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for guest jobs.  The host stamps "@@mark NAME" console lines with
+# its own clock as they arrive (the guest clock lags under TCG), so a marker
+# is printed right when its event happens.
+
+# mark NAME: a marker for the host.
+mark() {
+	echo "@@mark $*"
+}
+
+# run_workload CMD...: run the workload between the workload-start and
+# workload-end markers; the end marker is printed the moment the workload's
+# processes have exited, and its exit status follows as another marker.
+run_workload() {
+	mark workload-start
+	"$@"
+	rc=$?
+	mark workload-end
+	mark "workload-status=$rc"
+	return $rc
+}
+
+# idle SECS: stay up, doing nothing, so the host can watch its RSS fall.
+idle() {
+	mark idle
+	sleep "$1"
+}
+
+# finish: power the VM off; QEMU then exits with status 0.
+finish() {
+	mark poweroff
+	sync
+	poweroff -f
+}

@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a test guest under QEMU (TCG) with the host memory sampler attached.
+# Sourced by the demo, the tests and `make run`; one place for how a guest is
+# started, watched and stopped.
+#
+# The functions work under `set -e` too.
+#
+# Settings (environment, with defaults):
+#   KERNEL     bzImage                       (build/obj-guest/arch/x86/boot/bzImage)
+#   INITRAMFS  the initramfs of tools/guest  (build/initramfs.cpio)
+#   HOSTMEM    the sampler binary            (build/tools/hostmem)
+#   GEN_INIT_CPIO  the kernel's cpio packer  (built by mkinitramfs.sh)
+#   MEM        guest RAM in MiB              (2048)
+#   SMP        vCPUs                         (2)
+#   QEMU       the QEMU binary               (qemu-system-x86_64)
+#
+# vm_boot DIR NAME JOB QEMU_ARGS CMDLINE
+#   Boot a guest that runs the shell code JOB (see tools/guest/lib.sh) with
+#   extra QEMU_ARGS (word-split) and extra kernel CMDLINE.  Writes
+#   DIR/NAME.csv (samples and markers) and DIR/NAME.console.log, and sets
+#   VM_PID, VM_CSV.  Returns non-zero if QEMU does not start.
+# vm_wait_mark NAME TIMEOUT   wait for a marker; 1 if QEMU exited, 2 on timeout
+# vm_wait_exit TIMEOUT        wait for QEMU to exit; returns its status, or
+#                             124 after killing it on timeout
+# vm_stop                     stop QEMU (SIGTERM, then SIGKILL) and the sampler
+# vm_last_sample_time         host time of the newest sample, in seconds
+# vm_console_errors           print kernel oopses, WARNs and panics, if any
+
+vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${KERNEL:=$vm_top/build/obj-guest/arch/x86/boot/bzImage}"
+: "${INITRAMFS:=$vm_top/build/initramfs.cpio}"
+: "${HOSTMEM:=$vm_top/build/tools/hostmem}"
+: "${GEN_INIT_CPIO:=$vm_top/build/initramfs.cpio.d/gen_init_cpio}"
+: "${MEM:=2048}"
+: "${SMP:=2}"
+: "${QEMU:=qemu-system-x86_64}"
+
+VM_PID= VM_SAMPLER_PID= VM_CSV= VM_LOG=
+
+vm_log() { echo "[$(date +%T)] $*" >&2; }
+
+vm_boot() {
+	local dir=$1 name=$2 job=$3 qargs=$4 cmdline=$5
+	local fifo=$dir/$name.fifo initrd=$dir/$name.initrd fd qemu_bin i
+
+	mkdir -p "$dir"
+	VM_CSV=$dir/$name.csv
+	VM_LOG=$dir/$name.console.log
+	rm -f "$fifo" "$VM_CSV" "$VM_LOG"
+
+	# The job goes into a second cpio archive appended to the initramfs:
+	# the kernel unpacks concatenated archives in order.
+	mkdir -p "$dir/$name.job"
+	printf '%s\n' "$job" > "$dir/$name.job/job"
+	printf 'file /job %s 644 0 0\n' "$dir/$name.job/job" > "$dir/$name.job/list"
+	"$GEN_INIT_CPIO" "$dir/$name.job/list" > "$dir/$name.job/cpio" || return 1
+	cat "$INITRAMFS" "$dir/$name.job/cpio" > "$initrd"
+
+	# QEMU's console goes through a FIFO to the sampler, which stamps the
+	# markers as they arrive.  Holding the FIFO open here lets QEMU open it
+	# before the sampler exists, and the sampler is attached only once the
+	# pid really is QEMU's.
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo"
+	qemu_bin=$(command -v "$QEMU") || { vm_log "no $QEMU: run 'make deps'"; return 1; }
+	# shellcheck disable=SC2086
+	"$qemu_bin" -accel tcg -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
+		-display none -monitor none -serial stdio -no-reboot \
+		-kernel "$KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 quiet panic=-1 $cmdline" \
+		$qargs > "$fifo" 2> "$dir/$name.qemu.err" < /dev/null {fd}<&- &
+	VM_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		[ "$(readlink "/proc/$VM_PID/exe" 2>/dev/null)" = "$qemu_bin" ] && break
+		sleep 0.01
+	done
+	"$HOSTMEM" -p "$VM_PID" -r "${MEM}M" -c "$fifo" -l "$VM_LOG" -o "$VM_CSV" {fd}<&- &
+	VM_SAMPLER_PID=$!
+	# Once the sampler has the FIFO open, QEMU must be its only writer, so
+	# that the sampler sees the end of the console when QEMU exits.
+	for ((i = 0; i < 200; i++)); do
+		[ -s "$VM_CSV" ] && break
+		sleep 0.01
+	done
+	exec {fd}<&-
+	kill -0 "$VM_PID" 2>/dev/null || { vm_log "QEMU did not start: $(cat "$dir/$name.qemu.err")"; return 1; }
+}
+
+vm_wait_mark() {
+	local name=$1 deadline=$((SECONDS + $2))
+
+	while [ $SECONDS -lt $deadline ]; do
+		grep -q ",,,,,,,$name\$" "$VM_CSV" 2>/dev/null && return 0
+		if ! kill -0 "$VM_PID" 2>/dev/null; then
+			wait "$VM_SAMPLER_PID" 2>/dev/null || true
+			grep -q ",,,,,,,$name\$" "$VM_CSV" && return 0
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 2
+}
+
+vm_wait_exit() {
+	local deadline=$((SECONDS + $1)) rc
+
+	while kill -0 "$VM_PID" 2>/dev/null; do
+		if [ $SECONDS -ge $deadline ]; then
+			vm_stop
+			return 124
+		fi
+		sleep 0.1
+	done
+	rc=0
+	wait "$VM_PID" || rc=$?
+	wait "$VM_SAMPLER_PID" 2>/dev/null || true
+	return $rc
+}
+
+vm_stop() {
+	local i
+
+	if kill -0 "$VM_PID" 2>/dev/null; then
+		kill -TERM "$VM_PID" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$VM_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$VM_PID" 2>/dev/null
+	fi
+	wait "$VM_PID" 2>/dev/null || true
+	# The sampler ends by itself when QEMU is gone.
+	wait "$VM_SAMPLER_PID" 2>/dev/null || true
+	return 0
+}
+
+vm_last_sample_time() {
+	awk -F, '$8 == "" && NR > 1 { t = $1 } END { print t + 0 }' "$VM_CSV"
+}
+
+vm_console_errors() {
+	grep -E 'Kernel panic|BUG:|WARNING:|Oops|general protection|Call Trace' "$VM_LOG"
+}
