@@ -78,7 +78,7 @@ flat() {
 mkdir -p "$out"
 job="run_workload $workload
 idle 100000"
-results=()
+results=() results_vmrss=()
 declare -A row_csvs
 names=()
 for row in "${rows[@]}"; do
@@ -123,6 +123,8 @@ for row in "${rows[@]}"; do
 	row_csvs[$name]="${csvs[*]}"
 	# shellcheck disable=SC2086
 	results+=("$("$summary" -L "$name" ${row_csvs[$name]})")
+	# shellcheck disable=SC2086
+	results_vmrss+=("$("$summary" -c vmrss_kib -L "$name" ${row_csvs[$name]})")
 done
 
 # The plot: guest-RAM RSS against seconds since the end of the workload, the
@@ -137,11 +139,12 @@ plot=$out/demo.png
 	echo "set ylabel 'guest-RAM RSS (MiB)'"
 	echo "set key top right"
 	echo "set grid"
+	echo "set yrange [0:*]"
 	sep="plot"
 	for name in "${names[@]}"; do
 		read -r first _ <<< "${row_csvs[$name]}"
 		t_end=$(awk -F, '$8 == "workload-end" { print $1; exit }' "$first")
-		echo "$sep '$first' every ::1 using (strcol(8) eq '' ? \$1 - $t_end : NaN):(\$7 / 1024) with lines lw 2 title '$name' \\"
+		echo "$sep '$first' every ::1 using (\$1 - $t_end):(\$7 / 1024) with lines lw 2 title '$name' \\"
 		sep=","
 	done
 	echo
@@ -157,6 +160,10 @@ echo "Guest-RAM RSS on the host, MiB (median of $runs run(s); $mem MiB guest, $s
 echo "workload: $workload"
 "$summary" --header
 printf '%s\n' "${results[@]}"
+echo
+echo "The whole QEMU process (VmRSS: guest RAM plus QEMU itself and its TCG code cache), MiB"
+"$summary" --header
+printf '%s\n' "${results_vmrss[@]}"
 echo
 echo "CSV per run: $out/*.csv (columns: see 'hostmem --help')"
 echo "plot: $plot"

@@ -122,12 +122,12 @@ vm_stop() {
 	local i
 
 	if kill -0 "$VM_PID" 2>/dev/null; then
-		kill -TERM "$VM_PID" 2>/dev/null
+		kill -TERM "$VM_PID" 2>/dev/null || true
 		for ((i = 0; i < 50; i++)); do
 			kill -0 "$VM_PID" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$VM_PID" 2>/dev/null
+		kill -KILL "$VM_PID" 2>/dev/null || true
 	fi
 	wait "$VM_PID" 2>/dev/null || true
 	# The sampler ends by itself when QEMU is gone.
