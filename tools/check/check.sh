@@ -44,6 +44,13 @@ t build-initramfs 300 "" "build the guest initramfs" make -s initramfs
 t rebuild-nothing 300 build-kernel "a second build recompiles nothing" tools/check/test_rebuild.sh
 t config-debug 300 build-kernel "the debug config keeps every requested option" \
 	tools/build/merge-config.sh build/linux build/check/obj-debug-config configs/guest.config configs/debug.config
+t lint 300 build-kernel "checkpatch --strict, W=1 and sparse on our kernel code" tools/check/lint.sh
+t build-compress 120 "" "build the compression tests from mm/page_hinting_compress.c" \
+	make -s -C tools/testing/page_hinting O="$top/build/tools"
+t compress-unit 60 build-compress "compression: duplicates, overlap, adjacency, empty/full (unit)" \
+	build/tools/compress_test
+t compress-fuzz 300 build-compress "compression: 200000 random range sets against a model (fuzz)" \
+	build/tools/compress_fuzz 200000 "${SEED:-1}"
 t hostmem-unit 60 build-tools "sampler /proc parsers (unit)" build/tools/test_procmem
 t summary-unit 60 build-tools "run figures: peak, end+Ns, t90, medians (unit)" build/tools/test_rsssummary
 t hostmem-live 60 build-tools "sampler against a live process, markers, errors" \
@@ -52,6 +59,8 @@ t boot 180 build-kernel,build-initramfs,build-tools "the guest boots with 2 CPUs
 	tools/check/test_boot.sh
 t reporting-on 300 boot "upstream reporting returns at least half of what the workload freed" \
 	tools/check/test_reporting.sh on
+t reporting-delay 120 boot "page_reporting.delay_ms: command line, EINVAL for bad writes" \
+	tools/check/test_reporting_delay.sh
 t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
 	tools/check/test_reporting.sh off
 

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel style of the project's kernel code: checkpatch --strict on every
+# overlay kernel file and every patch, and a W=1 build with sparse (C=2) of
+# the overlay's C files, with no warning allowed.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+src=build/linux obj=$top/build/obj-guest
+fail=0
+
+# checkpatch runs inside the kernel tree (where the overlay has been copied):
+# run from this repository, it would take git's view of the files instead.
+tools/build/prepare-tree.sh "$top" "$top/build" || exit 1
+files=$(find mm include drivers virt arch -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort)
+for f in $files; do
+	out=$(cd "$src" && perl scripts/checkpatch.pl --strict --terse -f "$f" | grep -v '^total:' || true)
+	[ -n "$out" ] && { echo "$out"; fail=1; }
+done
+for p in patches/*.patch; do
+	out=$(cd "$src" && perl scripts/checkpatch.pl --strict --terse "$top/$p" | grep -v '^total:' || true)
+	[ -n "$out" ] && { echo "$out"; fail=1; }
+done
+echo "checkpatch --strict: $(echo $files | wc -w) files, $(ls patches/*.patch | wc -l) patches"
+
+# Every overlay .c file, compiled in the kernel with W=1 and sparse.
+objs=$(find mm drivers virt arch -type f -name '*.c' 2>/dev/null | sed 's/\.c$/.o/' | sort)
+if [ -n "$objs" ]; then
+	# shellcheck disable=SC2086
+	out=$(make -s -C "$src" O="$obj" CC="ccache gcc" W=1 C=2 $objs 2>&1 |
+		grep -v -e '^make' -e 'DESCEND' -e 'INSTALL' -e 'CALL' -e '^  CHECK' -e '^  CC' -e '^  GEN' || true)
+	[ -n "$out" ] && { echo "$out"; fail=1; }
+	echo "W=1 C=2 (sparse): $(echo $objs | wc -w) objects"
+fi
+[ $fail = 0 ] && echo "lint clean"
+exit $fail
