@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest initramfs without root: busybox-static, stress-ng with the
+# libraries ldd lists, and the guest scripts of tools/guest/, packed by the
+# kernel's own gen_init_cpio (compiled from the unpacked source).
+#
+# Usage: mkinitramfs.sh REPO_DIR KERNEL_SRC OUT.cpio
+set -euo pipefail
+
+repo=$1 ksrc=$2 out=$3
+work=$out.d
+mkdir -p "$work"
+gen=$work/gen_init_cpio
+if [ ! -x "$gen" ] || [ "$ksrc/usr/gen_init_cpio.c" -nt "$gen" ]; then
+	gcc -O2 -o "$gen" "$ksrc/usr/gen_init_cpio.c"
+fi
+
+list=$work/list
+{
+	for d in /bin /sbin /dev /proc /sys /tmp /usr /usr/bin /usr/sbin /usr/lib \
+		 /usr/lib/hinting /lib /lib64 /lib/x86_64-linux-gnu /etc /root; do
+		echo "dir $d 755 0 0"
+	done
+	echo "nod /dev/console 600 0 0 c 5 1"
+	echo "nod /dev/null 666 0 0 c 1 3"
+	echo "file /bin/busybox /bin/busybox 755 0 0"
+	echo "slink /bin/sh busybox 777 0 0"
+	echo "file /init $repo/tools/guest/init 755 0 0"
+	echo "file /usr/lib/hinting/lib.sh $repo/tools/guest/lib.sh 644 0 0"
+	echo "file /usr/bin/stress-ng /usr/bin/stress-ng 755 0 0"
+	# Every library stress-ng links, at the path the loader looks for it.
+	ldd /usr/bin/stress-ng | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
+	while read -r lib; do
+		echo "file $lib $(readlink -f "$lib") 755 0 0"
+	done
+	echo "file /etc/passwd $repo/tools/guest/passwd 644 0 0"
+} > "$list.new"
+mv "$list.new" "$list"
+"$gen" "$list" > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "  CPIO    $out ($(du -m "$out" | cut -f1) MiB)"
