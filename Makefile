@@ -41,7 +41,10 @@ export KBUILD_BUILD_TIMESTAMP := 2026-01-01
 export KBUILD_BUILD_USER := hinting
 export KBUILD_BUILD_HOST := build
 export CCACHE_MAXSIZE ?= 8G
-KMAKE = $(MAKE) -C $(SRC) O=$(OBJ) CC="ccache gcc" -j$(JOBS)
+# MAKEFLAGS is reset so that the kernel's own commands do not depend on how
+# this Makefile was called: kbuild's x86 image command differs under -s, and
+# a `make -s kernel` after a `make kernel` would rebuild bzImage.
+KMAKE = MAKEFLAGS= $(MAKE) -C $(SRC) O=$(OBJ) CC="ccache gcc" -j$(JOBS)
 
 # `make demo` options: see tools/vm/demo.sh --help.
 RUNS ?= 1

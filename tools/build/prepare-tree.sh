@@ -7,8 +7,8 @@
 # Incremental by design, so that a warm rebuild only recompiles what changed:
 #  - the tarball is unpacked once;
 #  - the applied series is remembered (build/applied/); when patches/ changes,
-#    the old series is reversed and the new one applied, touching only the
-#    files those patches edit;
+#    the patches from the first changed one on are reversed and the new ones
+#    applied, touching only the files those patches edit;
 #  - overlay files are copied only when their content differs, and an overlay
 #    file deleted from the repository is deleted from the tree.
 #
@@ -38,32 +38,31 @@ if [ ! -f "$src/.unpacked" ]; then
 	touch "$src/.unpacked"
 fi
 
-# Patches: compare the wanted series with the applied one, file by file.
+# Patches: keep the applied prefix that matches the wanted series; reverse
+# the rest, newest first, and apply the wanted remainder.  Only the files of
+# changed patches (and of the ones after them) are touched.
 mkdir -p "$applied"
 want=$(cd "$repo/patches" && ls -1 -- *.patch 2>/dev/null || true)
 have=$(cd "$applied" && ls -1 -- *.patch 2>/dev/null || true)
-same=1
-if [ "$want" != "$have" ]; then
-	same=0
-else
-	for p in $want; do
-		cmp -s "$repo/patches/$p" "$applied/$p" || { same=0; break; }
-	done
-fi
-if [ $same = 0 ]; then
-	for p in $(echo "$have" | sort -r); do
-		echo "  UNPATCH $p"
-		patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$applied/$p" ||
-			die "cannot reverse $p: remove $build and retry"
-		rm -f "$applied/$p"
-	done
-	for p in $want; do
-		echo "  PATCH   $p"
-		patch -d "$src" -p1 -s -N --no-backup-if-mismatch < "$repo/patches/$p" ||
-			die "$p does not apply"
-		cp "$repo/patches/$p" "$applied/$p"
-	done
-fi
+keep=0
+set -- $want
+for p in $have; do
+	[ "${1:-}" = "$p" ] && cmp -s "$repo/patches/$p" "$applied/$p" || break
+	keep=$((keep + 1))
+	shift
+done
+for p in $(echo "$have" | tail -n +$((keep + 1)) | sort -r); do
+	echo "  UNPATCH $p"
+	patch -d "$src" -p1 -R -s --no-backup-if-mismatch < "$applied/$p" ||
+		die "cannot reverse $p: remove $build and retry"
+	rm -f "$applied/$p"
+done
+for p in $(echo "$want" | tail -n +$((keep + 1))); do
+	echo "  PATCH   $p"
+	patch -d "$src" -p1 -s -N --no-backup-if-mismatch < "$repo/patches/$p" ||
+		die "$p does not apply"
+	cp "$repo/patches/$p" "$applied/$p"
+done
 
 # Overlay: new kernel files at their kernel paths.
 new_manifest=$(mktemp)

@@ -38,7 +38,9 @@ t() {
 	fi
 }
 
-t build-tools 120 "" "build the host memory sampler" make -s tools
+mkdir -p build/tools
+t build-tools 120 "" "build the host memory sampler and its tests" \
+	make -s -C tools/hostmem O="$top/build/tools" all tests
 t build-kernel 1500 "" "build the guest kernel (cold: minutes, warm: seconds)" make -s kernel
 t build-initramfs 300 "" "build the guest initramfs" make -s initramfs
 t rebuild-nothing 300 build-kernel "a second build recompiles nothing" tools/check/test_rebuild.sh
@@ -61,6 +63,12 @@ t reporting-on 300 boot "upstream reporting returns at least half of what the wo
 	tools/check/test_reporting.sh on
 t reporting-delay 120 boot "page_reporting.delay_ms: command line, EINVAL for bad writes" \
 	tools/check/test_reporting_delay.sh
+t hinting-knobs 120 boot "page_hinting sysfs: boot params, EINVAL and no change for bad writes" \
+	tools/check/test_hinting_knobs.sh
+t hinting 300 boot "free page hinting returns at least half of what the workload freed" \
+	tools/check/test_reporting.sh hinting
+t verify 300 boot "stress-ng --verify finds no corruption with aggressive hinting" \
+	tools/check/test_verify.sh 20
 t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
 	tools/check/test_reporting.sh off
 

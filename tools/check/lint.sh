@@ -7,7 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-src=build/linux obj=$top/build/obj-guest
+src=build/linux obj=$top/build/obj-lint
 fail=0
 
 # checkpatch runs inside the kernel tree (where the overlay has been copied):
@@ -24,7 +24,12 @@ for p in patches/*.patch; do
 done
 echo "checkpatch --strict: $(echo $files | wc -w) files, $(ls patches/*.patch | wc -l) patches"
 
-# Every overlay .c file, compiled in the kernel with W=1 and sparse.
+# Every overlay .c file, compiled in the kernel with W=1 and sparse, in an
+# object directory of its own: W=1 changes the flags of the files kbuild
+# always builds, and the guest build would redo them afterwards.
+mkdir -p "$obj"
+cmp -s "$top/build/obj-guest/.config" "$obj/.config" ||
+	cp "$top/build/obj-guest/.config" "$obj/.config"
 objs=$(find mm drivers virt arch -type f -name '*.c' 2>/dev/null | sed 's/\.c$/.o/' | sort)
 if [ -n "$objs" ]; then
 	# shellcheck disable=SC2086
