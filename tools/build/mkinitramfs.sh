@@ -16,6 +16,11 @@ if [ ! -x "$gen" ] || [ "$ksrc/usr/gen_init_cpio.c" -nt "$gen" ]; then
 	gcc -O2 -o "$gen" "$ksrc/usr/gen_init_cpio.c"
 fi
 
+# The guest's own test programs, static so that they need no library.
+if [ ! -x "$work/pagecheck" ] || [ "$repo/tools/guest/pagecheck.c" -nt "$work/pagecheck" ]; then
+	gcc -O2 -Wall -Wextra -static -pthread -o "$work/pagecheck" "$repo/tools/guest/pagecheck.c"
+fi
+
 list=$work/list
 {
 	for d in /bin /sbin /dev /proc /sys /tmp /usr /usr/bin /usr/sbin /usr/lib \
@@ -29,6 +34,7 @@ list=$work/list
 	echo "file /init $repo/tools/guest/init 755 0 0"
 	echo "file /usr/lib/hinting/lib.sh $repo/tools/guest/lib.sh 644 0 0"
 	echo "file /usr/bin/stress-ng /usr/bin/stress-ng 755 0 0"
+	echo "file /usr/bin/pagecheck $work/pagecheck 755 0 0"
 	# Every library stress-ng links, at the path the loader looks for it.
 	ldd /usr/bin/stress-ng | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
 	while read -r lib; do

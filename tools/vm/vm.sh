@@ -36,7 +36,7 @@ vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${SMP:=2}"
 : "${QEMU:=qemu-system-x86_64}"
 
-VM_PID= VM_SAMPLER_PID= VM_CSV= VM_LOG=
+VM_PID= VM_SAMPLER_PID= VM_CSV= VM_LOG= VM_TMP=
 
 vm_log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -62,6 +62,7 @@ vm_boot() {
 	# before the sampler exists, and the sampler is attached only once the
 	# pid really is QEMU's.
 	mkfifo "$fifo"
+	VM_TMP="$fifo $initrd"
 	exec {fd}<>"$fifo"
 	qemu_bin=$(command -v "$QEMU") || { vm_log "no $QEMU: run 'make deps'"; return 1; }
 	# shellcheck disable=SC2086
@@ -115,6 +116,7 @@ vm_wait_exit() {
 	rc=0
 	wait "$VM_PID" || rc=$?
 	wait "$VM_SAMPLER_PID" 2>/dev/null || true
+	vm_cleanup
 	return $rc
 }
 
@@ -132,7 +134,15 @@ vm_stop() {
 	wait "$VM_PID" 2>/dev/null || true
 	# The sampler ends by itself when QEMU is gone.
 	wait "$VM_SAMPLER_PID" 2>/dev/null || true
+	vm_cleanup
 	return 0
+}
+
+# The per-boot initrd (35 MiB) and FIFO are not needed once QEMU is gone.
+vm_cleanup() {
+	# shellcheck disable=SC2086
+	[ -n "$VM_TMP" ] && rm -f $VM_TMP
+	VM_TMP=
 }
 
 vm_last_sample_time() {

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Free page hinting: tell the host, within a fraction of a second, which
+ * blocks of guest memory have become free, so that it can drop them.
+ *
+ * Upstream free page reporting finds free memory by scanning the free lists
+ * a couple of seconds after a large free, with a budget per pass, so that
+ * a large free takes ten seconds or more to reach the host.  Hinting
+ * instead captures each block at the moment it becomes free, and hands the
+ * captured blocks to the same reporting device (the virtio-balloon
+ * reporting queue) through the same single worker, in place of the scan.
+ *
+ * Capture.  Every block that can be hinted becomes free in one place:
+ * __free_one_page(), under the zone lock, after merging with its free
+ * buddies, which calls page_hinting_notify_merge().  A hook in the free path
+ * proper (arch_free_page() in free_pages_prepare()) would see pages on
+ * their way to the per-CPU page lists, which are not free buddies yet and
+ * merge only when those lists drain -- through __free_one_page(), without a
+ * second call to the free-path hook.  Capturing at the merge sees every
+ * block once, when it is free, and costs nothing for the many frees below
+ * min_order.  A record goes to a per-CPU array: one store with interrupts
+ * off, no lock, no allocation.  When an array is full the record is
+ * dropped (dropped_full) and the next pass also runs upstream's free list
+ * scan as a backstop, so that no free block is missed for good.
+ *
+ * Hand-off.  The page reporting worker (one, serialized, so that the
+ * device's report() has one caller at a time) calls page_hinting_report()
+ * instead of its scan while hinting is enabled.  That drains the per-CPU
+ * arrays, compresses the records into sorted, merged min_order-aligned
+ * candidates (page_hinting_compress.c) and, for each candidate block, under
+ * the zone lock, keeps it only if it still is a free buddy block of at least
+ * min_order, not already reported, not in an isolated pageblock (memory
+ * offlining, alloc_contig_range()), and only while the zone stays above its
+ * low watermark.  Kept blocks are taken off the free lists so that nothing
+ * allocates them while the host drops them, handed to the device in batches
+ * of at most 'batch' blocks, then put back and marked PG_reported by
+ * page_reporting_drain(), as upstream's scan does; the mark is cleared when
+ * the block is allocated or merges.  Allocations never wait for a hand-off:
+ * they do not see the blocks that are out, and at most 'batch' blocks of at
+ * most 2^MAX_PAGE_ORDER pages each are out at any time.
+ */
+#include <linux/cc_platform.h>
+#include <linux/cpu.h>
+#include <linux/kobject.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/memory_hotplug.h>
+#include <linux/moduleparam.h>
+#include <linux/page_reporting.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/sysfs.h>
+
+#include "internal.h"
+#include "page_hinting.h"
+#include "page_hinting_compress.h"
+#include "page_reporting.h"
+
+/*
+ * Records per CPU, 8 KiB each, drained every delay_ms: room for 2 GiB of
+ * order-9 blocks per CPU, as much as a process exiting frees in a pass.
+ */
+#define PH_CPU_RECORDS		1024
+/* Blocks examined per hold of a zone lock, to bound interrupt latency. */
+#define PH_BLOCKS_PER_LOCK	64
+
+struct ph_cpu {
+	unsigned int fill;
+	unsigned long rec[PH_CPU_RECORDS];
+};
+
+static DEFINE_PER_CPU(struct ph_cpu, ph_cpu);
+
+enum ph_stat {
+	PH_CAPTURED,
+	PH_DROPPED_FULL,
+	PH_CANDIDATES,
+	PH_HINTED_PAGES,
+	PH_HANDOFFS,
+	PH_SKIPPED_NOT_FREE,
+	PH_SKIPPED_REPORTED,
+	PH_SKIPPED_LOW_MEMORY,
+	PH_ERRORS,
+	PH_PASSES,
+	PH_NR_STATS
+};
+
+struct ph_stats {
+	unsigned long v[PH_NR_STATS];
+};
+
+static DEFINE_PER_CPU(struct ph_stats, ph_stats);
+
+/*
+ * The knobs.  ph_knob_lock serializes their writers; the readers (the
+ * capture hook and the worker) read each knob once with READ_ONCE() and
+ * work with that value, so a change takes effect at the next record or
+ * pass.
+ */
+static DEFINE_MUTEX(ph_knob_lock);
+static bool ph_enabled;
+static bool ph_initialized;
+unsigned int page_hinting_min_order __read_mostly = pageblock_order;
+static unsigned int ph_batch = PAGE_REPORTING_CAPACITY;
+static unsigned int ph_delay_ms = 100;
+/*
+ * Passes that still run upstream's free list scan as the backstop: set when
+ * records were dropped or hinting was just enabled.  The scan works through
+ * a free list in up to 16 budgeted passes, each requesting the next one, so
+ * it stays due for that many passes plus one.
+ */
+#define PH_SCAN_PASSES		17
+static atomic_t ph_scan_passes = ATOMIC_INIT(0);
+
+#define PH_DELAY_MS_MAX		60000
+
+DEFINE_STATIC_KEY_FALSE(page_hinting_key);
+
+static void ph_count(enum ph_stat item, unsigned long n)
+{
+	this_cpu_add(ph_stats.v[item], n);
+}
+
+/*
+ * Hinting lets the host replace free pages with zeroed ones.  That is wrong
+ * where the guest checks a non-zero poison pattern in free pages, and
+ * pointless in a confidential guest, whose host cannot share what it drops.
+ */
+static bool ph_supported(void)
+{
+	return !page_poisoning_enabled_static() &&
+	       !cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT);
+}
+
+void __page_hinting_record(unsigned long pfn, unsigned int order)
+{
+	struct ph_cpu *pc;
+	unsigned long flags;
+	unsigned int fill;
+
+	local_irq_save(flags);
+	pc = this_cpu_ptr(&ph_cpu);
+	fill = pc->fill;
+	if (likely(fill < PH_CPU_RECORDS)) {
+		pc->rec[fill] = ph_rec_pack(pfn, order);
+		pc->fill = fill + 1;
+		__this_cpu_inc(ph_stats.v[PH_CAPTURED]);
+	} else {
+		__this_cpu_inc(ph_stats.v[PH_DROPPED_FULL]);
+		atomic_set(&ph_scan_passes, PH_SCAN_PASSES);
+	}
+	local_irq_restore(flags);
+
+	/*
+	 * The first record since this CPU's array was drained asks for a
+	 * pass, delay_ms from now; later ones find one requested already.
+	 */
+	if (!fill)
+		__page_reporting_notify();
+}
+
+bool page_hinting_active(void)
+{
+	return static_branch_unlikely(&page_hinting_key);
+}
+
+unsigned long page_hinting_delay(void)
+{
+	return msecs_to_jiffies(READ_ONCE(ph_delay_ms));
+}
+
+/*
+ * Whether the page reporting worker should also scan the free lists: always
+ * without hinting (upstream's behaviour), and with it only as the backstop.
+ */
+bool page_hinting_scan_due(void)
+{
+	if (!page_hinting_active())
+		return true;
+	return atomic_dec_if_positive(&ph_scan_passes) >= 0;
+}
+
+/* Move the records of @pc to @dst; @pc's CPU cannot add records meanwhile. */
+static void ph_drain_cpu(struct ph_cpu *pc, struct ph_range *dst)
+{
+	unsigned int i;
+
+	for (i = 0; i < pc->fill; i++)
+		ph_rec_unpack(pc->rec[i], &dst[i]);
+	pc->fill = 0;
+}
+
+static bool ph_cpu_has_records(int cpu, void *buf)
+{
+	return READ_ONCE(per_cpu(ph_cpu, cpu).fill);
+}
+
+/* Runs on each CPU with records, interrupts off: nothing can interleave. */
+static void ph_drain_local(void *buf)
+{
+	ph_drain_cpu(this_cpu_ptr(&ph_cpu),
+		     (struct ph_range *)buf + smp_processor_id() * PH_CPU_RECORDS);
+}
+
+/*
+ * Collect every CPU's records into @buf, PH_CPU_RECORDS slots per CPU id;
+ * slots left empty stay zero, an empty range that compression drops.
+ */
+static void ph_drain_all(struct ph_range *buf)
+{
+	int cpu;
+
+	cpus_read_lock();
+	on_each_cpu_cond(ph_cpu_has_records, ph_drain_local, buf, true);
+	/*
+	 * With CPU hotplug excluded, an offline CPU is dead and cannot add
+	 * records: its array is drained from here, so nothing recorded on a
+	 * CPU that went away is lost.
+	 */
+	for_each_possible_cpu(cpu) {
+		struct ph_cpu *pc = per_cpu_ptr(&ph_cpu, cpu);
+
+		if (!cpu_online(cpu) && pc->fill)
+			ph_drain_cpu(pc, buf + cpu * PH_CPU_RECORDS);
+	}
+	cpus_read_unlock();
+}
+
+struct ph_batch {
+	struct page_reporting_dev_info *prdev;
+	/* PAGE_REPORTING_CAPACITY entries, filled from the end like upstream */
+	struct scatterlist *sgl;
+	struct zone *zone;	/* the zone of every block in the batch */
+	struct zone *low_zone;	/* a zone found below its watermark */
+	unsigned int nents;
+	unsigned int max;
+	unsigned int order;	/* min_order for this pass */
+};
+
+/*
+ * The free buddy block that contains @pfn, if there is one of at least
+ * min_order.  Like find_large_buddy(): the first PageBuddy page found at
+ * ever coarser alignments below @pfn is the only candidate, as free blocks
+ * never overlap.
+ */
+static struct page *ph_free_block(struct zone *zone, unsigned long pfn,
+				  unsigned int min_order, unsigned int *order)
+{
+	unsigned int o;
+
+	lockdep_assert_held(&zone->lock);
+
+	for (o = min_order; o <= MAX_PAGE_ORDER; o++) {
+		unsigned long head_pfn = pfn & ~((1UL << o) - 1);
+		struct page *head = pfn_to_online_page(head_pfn);
+
+		if (!head || page_zone(head) != zone)
+			return NULL;
+		if (!PageBuddy(head))
+			continue;
+		*order = buddy_order(head);
+		if (*order < min_order || head_pfn + (1UL << *order) <= pfn)
+			return NULL;
+		return head;
+	}
+	return NULL;
+}
+
+/*
+ * Take the block at @pfn off the free lists into the batch if it may be
+ * hinted.  Returns the first pfn after what was examined.
+ */
+static unsigned long ph_take_block(struct ph_batch *b, struct zone *zone,
+				   unsigned long pfn)
+{
+	unsigned long next = pfn + (1UL << b->order);
+	unsigned int order;
+	struct page *head;
+
+	lockdep_assert_held(&zone->lock);
+
+	head = ph_free_block(zone, pfn, b->order, &order);
+	if (!head) {
+		ph_count(PH_SKIPPED_NOT_FREE, 1);
+		return next;
+	}
+	next = max(next, page_to_pfn(head) + (1UL << order));
+	if (PageReported(head)) {
+		ph_count(PH_SKIPPED_REPORTED, 1);
+		return next;
+	}
+	if (is_migrate_isolate(get_pageblock_migratetype(head))) {
+		ph_count(PH_SKIPPED_NOT_FREE, 1);
+		return next;
+	}
+	/*
+	 * Like page reporting, and unlike __isolate_free_page()'s own check
+	 * against the min watermark, never take a zone below its low
+	 * watermark: the allocator would otherwise reclaim or OOM for memory
+	 * that is only out for a moment.
+	 */
+	if (!zone_watermark_ok(zone, 0, low_wmark_pages(zone) + (1UL << order),
+			       0, ALLOC_CMA) ||
+	    !__isolate_free_page(head, order)) {
+		ph_count(PH_SKIPPED_LOW_MEMORY, 1);
+		b->low_zone = zone;
+		return next;
+	}
+	b->nents++;
+	sg_set_page(&b->sgl[PAGE_REPORTING_CAPACITY - b->nents], head,
+		    PAGE_SIZE << order, 0);
+	return next;
+}
+
+/* Hand the batch to the device, then put its blocks back, marked. */
+static int ph_flush(struct ph_batch *b)
+{
+	struct scatterlist *sg;
+	unsigned long pages = 0;
+	unsigned int i;
+	int err;
+
+	if (!b->nents)
+		return 0;
+	sg = &b->sgl[PAGE_REPORTING_CAPACITY - b->nents];
+	for (i = 0; i < b->nents; i++)
+		pages += sg[i].length >> PAGE_SHIFT;
+
+	/* report() sleeps: no lock is held here. */
+	err = b->prdev->report(b->prdev, sg, b->nents);
+	if (err) {
+		ph_count(PH_ERRORS, 1);
+	} else {
+		ph_count(PH_HANDOFFS, 1);
+		ph_count(PH_HINTED_PAGES, pages);
+	}
+
+	spin_lock_irq(&b->zone->lock);
+	page_reporting_drain(b->prdev, sg, b->nents, !err);
+	spin_unlock_irq(&b->zone->lock);
+	b->nents = 0;
+	return err;
+}
+
+/* Hint the free blocks of the candidate [@pfn, @end). */
+static int ph_report_range(struct ph_batch *b, unsigned long pfn,
+			   unsigned long end)
+{
+	int err;
+
+	while (pfn < end) {
+		struct page *page = pfn_to_online_page(pfn);
+		struct zone *zone;
+		unsigned int n = 0;
+
+		if (!page) {
+			pfn += 1UL << b->order;
+			continue;
+		}
+		zone = page_zone(page);
+		if (zone == b->low_zone) {
+			pfn += 1UL << b->order;
+			continue;
+		}
+		/* A batch never mixes zones: its drain takes one zone lock. */
+		if (zone != b->zone) {
+			err = ph_flush(b);
+			if (err)
+				return err;
+			b->zone = zone;
+		}
+
+		spin_lock_irq(&zone->lock);
+		while (pfn < end && n++ < PH_BLOCKS_PER_LOCK &&
+		       b->nents < b->max && b->low_zone != zone) {
+			page = pfn_to_online_page(pfn);
+			if (page && page_zone(page) != zone)
+				break;
+			if (page)
+				pfn = ph_take_block(b, zone, pfn);
+			else
+				pfn += 1UL << b->order;
+		}
+		spin_unlock_irq(&zone->lock);
+
+		if (b->nents >= b->max) {
+			err = ph_flush(b);
+			if (err)
+				return err;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * page_hinting_report - hand the blocks captured since the last pass over
+ * @prdev: the page reporting device
+ * @sgl: PAGE_REPORTING_CAPACITY scatterlist entries, initialized
+ *
+ * Called by the page reporting worker, which serializes the passes.
+ *
+ * Return: 0, or the device's error.
+ */
+int page_hinting_report(struct page_reporting_dev_info *prdev,
+			struct scatterlist *sgl)
+{
+	size_t n = (size_t)nr_cpu_ids * PH_CPU_RECORDS, i;
+	struct ph_batch b = {
+		.prdev = prdev,
+		.sgl = sgl,
+		.max = clamp_t(unsigned int, READ_ONCE(ph_batch), 1,
+			       PAGE_REPORTING_CAPACITY),
+		.order = READ_ONCE(page_hinting_min_order),
+	};
+	struct ph_range *buf;
+	int err = 0;
+
+	buf = kvcalloc(n, sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		/* The records stay in their arrays for the next pass. */
+		ph_count(PH_ERRORS, 1);
+		return -ENOMEM;
+	}
+	ph_drain_all(buf);
+	n = ph_compress(buf, n, b.order);
+	ph_count(PH_CANDIDATES, n);
+	ph_count(PH_PASSES, 1);
+
+	for (i = 0; i < n && !err; i++)
+		err = ph_report_range(&b, buf[i].start, buf[i].end);
+	if (!err)
+		err = ph_flush(&b);
+	kvfree(buf);
+	return err;
+}
+
+static int ph_set_enabled(bool on)
+{
+	if (on && !ph_supported())
+		return -EOPNOTSUPP;
+	mutex_lock(&ph_knob_lock);
+	ph_enabled = on;
+	if (ph_initialized) {
+		if (on && !static_key_enabled(&page_hinting_key)) {
+			/* Free memory from before now was never captured. */
+			atomic_set(&ph_scan_passes, PH_SCAN_PASSES);
+			static_branch_enable(&page_hinting_key);
+			__page_reporting_notify();
+		} else if (!on) {
+			static_branch_disable(&page_hinting_key);
+		}
+	}
+	mutex_unlock(&ph_knob_lock);
+	return 0;
+}
+
+/*
+ * Boot parameters (page_hinting.enabled=1, ...): stored here, applied at
+ * late_initcall time, read-only in /sys/module.  /sys/kernel/mm/page_hinting/
+ * is the run-time interface.
+ */
+static int ph_param_set_order(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, MAX_PAGE_ORDER);
+}
+
+static int ph_param_set_batch(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, PAGE_REPORTING_CAPACITY);
+}
+
+static int ph_param_set_delay(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, PH_DELAY_MS_MAX);
+}
+
+static const struct kernel_param_ops ph_order_ops = {
+	.set = ph_param_set_order,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops ph_batch_ops = {
+	.set = ph_param_set_batch,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops ph_delay_ops = {
+	.set = ph_param_set_delay,
+	.get = param_get_uint,
+};
+
+module_param_named(enabled, ph_enabled, bool, 0444);
+MODULE_PARM_DESC(enabled, "Hint freed blocks to the host");
+module_param_cb(min_order, &ph_order_ops, &page_hinting_min_order, 0444);
+MODULE_PARM_DESC(min_order, "Smallest order hinted (default pageblock_order)");
+module_param_cb(batch, &ph_batch_ops, &ph_batch, 0444);
+MODULE_PARM_DESC(batch, "Blocks per hand-off (1-32)");
+module_param_cb(delay_ms, &ph_delay_ops, &ph_delay_ms, 0444);
+MODULE_PARM_DESC(delay_ms, "Delay from a free to its hint, in ms (1-60000)");
+
+#ifdef CONFIG_SYSFS
+static unsigned long ph_stat_sum(enum ph_stat item)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ph_stats, cpu).v[item];
+	return sum;
+}
+
+static ssize_t ph_store_uint(const char *buf, size_t count, unsigned int *knob,
+			     unsigned int min, unsigned int max)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 0, &v) || v < min || v > max)
+		return -EINVAL;
+	mutex_lock(&ph_knob_lock);
+	WRITE_ONCE(*knob, v);
+	mutex_unlock(&ph_knob_lock);
+	return count;
+}
+
+static ssize_t enabled_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(ph_enabled));
+}
+
+static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool on;
+	int err;
+
+	if (kstrtobool(buf, &on))
+		return -EINVAL;
+	err = ph_set_enabled(on);
+	return err ? err : count;
+}
+
+static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+
+#define PH_UINT_KNOB(_name, _var, _min, _max)				\
+static unsigned int *const _name##_knob = &(_var);			\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*_name##_knob));	\
+}									\
+static ssize_t _name##_store(struct kobject *kobj,			\
+			     struct kobj_attribute *attr,		\
+			     const char *buf, size_t count)		\
+{									\
+	return ph_store_uint(buf, count, _name##_knob, _min, _max);	\
+}									\
+static struct kobj_attribute _name##_attr = __ATTR_RW(_name)
+
+PH_UINT_KNOB(min_order, page_hinting_min_order, 0, MAX_PAGE_ORDER);
+PH_UINT_KNOB(batch, ph_batch, 1, PAGE_REPORTING_CAPACITY);
+PH_UINT_KNOB(delay_ms, ph_delay_ms, 1, PH_DELAY_MS_MAX);
+
+#define PH_STAT(_name, _item, _mult)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lu\n", ph_stat_sum(_item) * (_mult));	\
+}									\
+static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
+
+PH_STAT(captured, PH_CAPTURED, 1);
+PH_STAT(dropped_full, PH_DROPPED_FULL, 1);
+PH_STAT(candidates, PH_CANDIDATES, 1);
+PH_STAT(hinted_pages, PH_HINTED_PAGES, 1);
+PH_STAT(hinted_bytes, PH_HINTED_PAGES, PAGE_SIZE);
+PH_STAT(handoffs, PH_HANDOFFS, 1);
+PH_STAT(skipped_not_free, PH_SKIPPED_NOT_FREE, 1);
+PH_STAT(skipped_reported, PH_SKIPPED_REPORTED, 1);
+PH_STAT(skipped_low_memory, PH_SKIPPED_LOW_MEMORY, 1);
+PH_STAT(errors, PH_ERRORS, 1);
+PH_STAT(passes, PH_PASSES, 1);
+
+/* How full each CPU's array is now: "cpu:fill" pairs. */
+static ssize_t fill_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	int cpu, len = 0;
+
+	for_each_possible_cpu(cpu)
+		len += sysfs_emit_at(buf, len, "%s%d:%u", len ? " " : "", cpu,
+				     READ_ONCE(per_cpu(ph_cpu, cpu).fill));
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+
+static struct kobj_attribute fill_attr = __ATTR_RO(fill);
+
+static struct attribute *ph_attrs[] = {
+	&enabled_attr.attr,
+	&min_order_attr.attr,
+	&batch_attr.attr,
+	&delay_ms_attr.attr,
+	&captured_attr.attr,
+	&dropped_full_attr.attr,
+	&candidates_attr.attr,
+	&hinted_pages_attr.attr,
+	&hinted_bytes_attr.attr,
+	&handoffs_attr.attr,
+	&skipped_not_free_attr.attr,
+	&skipped_reported_attr.attr,
+	&skipped_low_memory_attr.attr,
+	&errors_attr.attr,
+	&passes_attr.attr,
+	&fill_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group ph_attr_group = {
+	.attrs = ph_attrs,
+};
+
+static int __init ph_sysfs_init(void)
+{
+	struct kobject *kobj;
+	int err;
+
+	kobj = kobject_create_and_add("page_hinting", mm_kobj);
+	if (!kobj)
+		return -ENOMEM;
+	err = sysfs_create_group(kobj, &ph_attr_group);
+	if (err)
+		kobject_put(kobj);
+	return err;
+}
+#else
+static inline int ph_sysfs_init(void)
+{
+	return 0;
+}
+#endif /* CONFIG_SYSFS */
+
+static int __init page_hinting_init(void)
+{
+	bool on;
+
+	mutex_lock(&ph_knob_lock);
+	ph_initialized = true;
+	on = ph_enabled;
+	ph_enabled = false;
+	mutex_unlock(&ph_knob_lock);
+	if (on && ph_set_enabled(true))
+		pr_info("page_hinting: not supported here (page poisoning or a confidential guest)\n");
+	return ph_sysfs_init();
+}
+late_initcall(page_hinting_init);
