@@ -122,6 +122,16 @@ static void ph_count(enum ph_stat item, unsigned long n)
 	this_cpu_add(ph_stats.v[item], n);
 }
 
+static unsigned long __maybe_unused ph_stat_sum(enum ph_stat item)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ph_stats, cpu).v[item];
+	return sum;
+}
+
 /*
  * Hinting lets the host replace free pages with zeroed ones.  That is wrong
  * where the guest checks a non-zero poison pattern in free pages, and
@@ -501,16 +511,6 @@ module_param_cb(delay_ms, &ph_delay_ops, &ph_delay_ms, 0444);
 MODULE_PARM_DESC(delay_ms, "Delay from a free to its hint, in ms (1-60000)");
 
 #ifdef CONFIG_SYSFS
-static unsigned long ph_stat_sum(enum ph_stat item)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(ph_stats, cpu).v[item];
-	return sum;
-}
-
 static ssize_t ph_store_uint(const char *buf, size_t count, unsigned int *knob,
 			     unsigned int min, unsigned int max)
 {
@@ -656,3 +656,7 @@ static int __init page_hinting_init(void)
 	return ph_sysfs_init();
 }
 late_initcall(page_hinting_init);
+
+#ifdef CONFIG_PAGE_HINTING_KUNIT_TEST
+#include "page_hinting_kunit.c"
+#endif

@@ -63,6 +63,8 @@ t reporting-on 300 boot "upstream reporting returns at least half of what the wo
 	tools/check/test_reporting.sh on
 t reporting-delay 120 boot "page_reporting.delay_ms: command line, EINVAL for bad writes" \
 	tools/check/test_reporting_delay.sh
+t kunit 180 boot "page_hinting KUnit suite: record arrays, block validation and hand-off" \
+	tools/check/test_kunit.sh
 t hinting-knobs 120 boot "page_hinting sysfs: boot params, EINVAL and no change for bad writes" \
 	tools/check/test_hinting_knobs.sh
 t hinting 300 boot "free page hinting returns at least half of what the workload freed" \

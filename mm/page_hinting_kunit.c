@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of free page hinting's in-kernel parts: the per-CPU record
+ * arrays (fill, overflow, drain) and the validation and hand-off of free
+ * blocks against the real buddy allocator.
+ *
+ * Included at the end of page_hinting.c, so that the tests reach its static
+ * functions; built with CONFIG_PAGE_HINTING_KUNIT_TEST.  Run at boot with
+ * kunit.enable=1 (tools/check/test_kunit.sh).
+ */
+#include <kunit/test.h>
+
+/* Drain every CPU's records; returns the number of non-empty ranges. */
+static size_t ph_test_drain(struct kunit *test, struct ph_range **out)
+{
+	size_t n = (size_t)nr_cpu_ids * PH_CPU_RECORDS, i, used = 0;
+	struct ph_range *buf = kunit_kcalloc(test, n, sizeof(*buf), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	ph_drain_all(buf);
+	for (i = 0; i < n; i++) {
+		if (buf[i].start < buf[i].end)
+			buf[used++] = buf[i];
+	}
+	*out = buf;
+	return used;
+}
+
+static int ph_test_init(struct kunit *test)
+{
+	struct ph_range *buf;
+
+	/* The tests record by hand: capture must be off, arrays empty. */
+	if (page_hinting_active())
+		kunit_skip(test, "hinting is enabled: real records would mix in");
+	ph_test_drain(test, &buf);
+	return 0;
+}
+
+static void ph_test_fill_drain(struct kunit *test)
+{
+	struct ph_range *buf;
+	unsigned long base = 0x100000;
+	size_t n, i;
+	int cpu;
+
+	for (i = 0; i < 10; i++)
+		__page_hinting_record(base + i * 1024, 9 + (i & 1));
+	n = ph_test_drain(test, &buf);
+	KUNIT_ASSERT_EQ(test, n, 10);
+	/* One CPU or several: each record comes back once, whole. */
+	for (i = 0; i < 10; i++) {
+		size_t j;
+		bool found = false;
+
+		for (j = 0; j < n; j++)
+			found |= buf[j].start == base + i * 1024 &&
+				 buf[j].end == buf[j].start + (1UL << (9 + (i & 1)));
+		KUNIT_EXPECT_TRUE_MSG(test, found, "record %zu lost", i);
+	}
+	for_each_possible_cpu(cpu)
+		KUNIT_EXPECT_EQ(test, per_cpu(ph_cpu, cpu).fill, 0);
+	KUNIT_EXPECT_EQ(test, ph_test_drain(test, &buf), 0);
+}
+
+static void ph_test_overflow(struct kunit *test)
+{
+	unsigned long dropped = ph_stat_sum(PH_DROPPED_FULL);
+	struct ph_range *buf;
+	unsigned int i;
+
+	atomic_set(&ph_scan_passes, 0);
+	/* On one CPU: preemption off, so that one array overflows. */
+	preempt_disable();
+	for (i = 0; i < PH_CPU_RECORDS + 5; i++)
+		__page_hinting_record(0x200000 + i * 512, 9);
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, ph_stat_sum(PH_DROPPED_FULL) - dropped, 5);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ph_scan_passes), PH_SCAN_PASSES);
+	KUNIT_EXPECT_EQ(test, ph_test_drain(test, &buf), PH_CPU_RECORDS);
+	atomic_set(&ph_scan_passes, 0);
+}
+
+struct ph_test_dev {
+	struct page_reporting_dev_info prdev;
+	unsigned int calls;
+	unsigned int nents;
+	struct page *page;
+	unsigned int length;
+};
+
+static int ph_test_report(struct page_reporting_dev_info *prdev,
+			  struct scatterlist *sg, unsigned int nents)
+{
+	struct ph_test_dev *dev = container_of(prdev, struct ph_test_dev, prdev);
+
+	dev->calls++;
+	dev->nents = nents;
+	dev->page = sg_page(sg);
+	dev->length = sg->length;
+	/* What the host sees must be off the free lists now. */
+	WARN_ON_ONCE(PageBuddy(sg_page(sg)));
+	return 0;
+}
+
+/*
+ * A free MAX_PAGE_ORDER block (too large for the per-CPU page lists, so it
+ * goes straight to the buddy free lists) is found from any of its
+ * min_order blocks, handed over once, put back and marked reported, and
+ * skipped the next time.  An allocated block is never handed over.
+ */
+static void ph_test_free_block(struct kunit *test)
+{
+	const unsigned int order = MAX_PAGE_ORDER, min_order = pageblock_order;
+	struct ph_test_dev dev = { .prdev.report = ph_test_report };
+	struct scatterlist *sgl;
+	struct ph_batch b;
+	unsigned long pfn, reported;
+	unsigned int found_order;
+	struct zone *zone;
+	struct page *page;
+
+	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+
+	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+	if (!page)
+		kunit_skip(test, "no free order-%u block", order);
+	pfn = page_to_pfn(page);
+	zone = page_zone(page);
+
+	spin_lock_irq(&zone->lock);
+	KUNIT_EXPECT_NULL(test, ph_free_block(zone, pfn, min_order, &found_order));
+	spin_unlock_irq(&zone->lock);
+
+	__free_pages(page, order);
+	spin_lock_irq(&zone->lock);
+	KUNIT_EXPECT_PTR_EQ(test, ph_free_block(zone, pfn + (1UL << min_order),
+						min_order, &found_order), page);
+	KUNIT_EXPECT_EQ(test, found_order, order);
+	spin_unlock_irq(&zone->lock);
+
+	b = (struct ph_batch) {
+		.prdev = &dev.prdev, .sgl = sgl, .max = PAGE_REPORTING_CAPACITY,
+		.order = min_order,
+	};
+	KUNIT_EXPECT_EQ(test, ph_report_range(&b, pfn, pfn + (1UL << order)), 0);
+	KUNIT_EXPECT_EQ(test, ph_flush(&b), 0);
+	if (dev.calls != 1 || dev.page != page) {
+		/* Someone allocated the block meanwhile: nothing to check. */
+		kunit_skip(test, "the block was reallocated during the test");
+	}
+	KUNIT_EXPECT_EQ(test, dev.nents, 1);
+	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
+
+	spin_lock_irq(&zone->lock);
+	KUNIT_EXPECT_TRUE(test, PageBuddy(page));
+	KUNIT_EXPECT_TRUE(test, PageReported(page));
+	spin_unlock_irq(&zone->lock);
+
+	/* Reported and not reallocated: not handed over again. */
+	reported = ph_stat_sum(PH_SKIPPED_REPORTED);
+	KUNIT_EXPECT_EQ(test, ph_report_range(&b, pfn, pfn + (1UL << order)), 0);
+	KUNIT_EXPECT_EQ(test, ph_flush(&b), 0);
+	KUNIT_EXPECT_EQ(test, dev.calls, 1);
+	KUNIT_EXPECT_GE(test, ph_stat_sum(PH_SKIPPED_REPORTED) - reported, 1);
+
+	/*
+	 * PG_reported is PG_uptodate's alias and is cleared at allocation
+	 * only while page reporting's static key is on; do not leave it on a
+	 * block that a kernel without a reporting device would hand out.
+	 */
+	spin_lock_irq(&zone->lock);
+	if (PageBuddy(page) && PageReported(page))
+		__ClearPageReported(page);
+	spin_unlock_irq(&zone->lock);
+}
+
+static struct kunit_case ph_test_cases[] = {
+	KUNIT_CASE(ph_test_fill_drain),
+	KUNIT_CASE(ph_test_overflow),
+	KUNIT_CASE(ph_test_free_block),
+	{}
+};
+
+static struct kunit_suite ph_test_suite = {
+	.name = "page_hinting",
+	.init = ph_test_init,
+	.test_cases = ph_test_cases,
+};
+
+kunit_test_suite(ph_test_suite);

@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the page_hinting KUnit suite (mm/page_hinting_kunit.c) at boot and
+# require every case to pass, none to be skipped, and the kernel quiet.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+MEM=512 SMP=2
+. "$top/tools/vm/vm.sh"
+dir=$top/build/check/kunit
+trap vm_stop EXIT
+
+vm_boot "$dir" run "mark kunit-done" "-device virtio-balloon-pci,free-page-reporting=on" \
+	"kunit.enable=1 kunit.filter_glob=page_hinting loglevel=7" || exit 1
+vm_wait_exit 180 || { echo "FAIL: the guest did not finish"; cat "$VM_LOG"; exit 1; }
+grep -E 'KTAP|ok |# ' "$VM_LOG"
+fail=0
+grep -q '# page_hinting: pass:3 fail:0 skip:0 total:3' "$VM_LOG" ||
+	{ echo "FAIL: the suite did not pass all 3 cases"; fail=1; }
+grep -q 'not ok' "$VM_LOG" && { echo "FAIL: a case failed"; fail=1; }
+if vm_console_errors; then echo "FAIL: the kernel complained"; fail=1; fi
+[ $fail = 0 ] && echo "PASS: page_hinting KUnit suite"
+exit $fail
