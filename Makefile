@@ -103,8 +103,9 @@ bench: deps
 	@mkdir -p $(TOOLS)
 	@$(MAKE) -s --no-print-directory -C tools/testing/page_hinting O=$(TOOLS) bench
 	@echo
-	@echo "In-guest benchmarks (free-path hook cost, alloc/free churn, stress-ng"
-	@echo "throughput with hinting off/upstream/ours) come with the hinting core."
+	@echo "Not measured yet: in-guest benchmarks of the capture hook's cost,"
+	@echo "alloc/free churn and stress-ng throughput with hinting off, upstream"
+	@echo "reporting and hinting (issue 4); no figures rather than made-up ones."
 
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS)

@@ -173,7 +173,7 @@ static void ph_test_free_block(struct kunit *test)
 	 */
 	spin_lock_irq(&zone->lock);
 	if (PageBuddy(page) && PageReported(page))
-		__ClearPageReported(page);
+		__clear_bit(PG_reported, &page->flags);
 	spin_unlock_irq(&zone->lock);
 }
 

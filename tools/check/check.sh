@@ -74,6 +74,18 @@ t verify 300 boot "stress-ng --verify finds no corruption with aggressive hintin
 t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
 	tools/check/test_reporting.sh off
 
+# The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
+# DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.
+debug_kernel=$top/build/obj-debug/arch/x86/boot/bzImage
+t build-debug 1800 "" "build the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM)" \
+	make -s kernel VARIANT=debug
+t debug-kunit 300 build-debug,build-initramfs,build-tools "debug kernel: the KUnit suite, no splat" \
+	env KERNEL="$debug_kernel" tools/check/test_kunit.sh
+t debug-hinting 300 build-debug,build-initramfs,build-tools "debug kernel: hinting returns memory, no splat" \
+	env KERNEL="$debug_kernel" tools/check/test_reporting.sh hinting
+t debug-verify 300 build-debug,build-initramfs,build-tools "debug kernel: stress-ng --verify and pagecheck, aggressive hinting, no splat" \
+	env KERNEL="$debug_kernel" tools/check/test_verify.sh 20 768
+
 [ $failed = 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

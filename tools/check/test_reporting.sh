@@ -90,4 +90,4 @@ if [ "$mode" = hinting ]; then
 		{ echo "FAIL: hinting handed over only ${hinted:-0} bytes of $taken MiB"; exit 1; }
 	echo "hinting handed over $((hinted / 1048576)) MiB"
 fi
-echo "PASS: $returned_pct % of $taken MiB came back, $elapsed s after the workload (t90 $t90_s s)"
+echo "PASS: $returned_pct % of $taken MiB came back, $elapsed s after the workload (t90: $t90_s)"

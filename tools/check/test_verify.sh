@@ -8,11 +8,12 @@
 # time.  Hinting must have handed memory over, and stress-ng must find no
 # error.
 #
-# Usage: test_verify.sh SECONDS
+# Usage: test_verify.sh SECONDS [MEM_MIB]
+# KERNEL=... runs it on another kernel, such as the debug variant.
 set -u
 secs=${1:-20}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-MEM=512 SMP=2
+MEM=${2:-512} SMP=2
 . "$top/tools/vm/vm.sh"
 dir=$top/build/check/verify
 trap vm_stop EXIT

@@ -150,5 +150,7 @@ vm_last_sample_time() {
 }
 
 vm_console_errors() {
-	grep -E 'Kernel panic|BUG:|WARNING:|Oops|general protection|Call Trace' "$VM_LOG"
+	# Oopses, WARNs, panics, and what the debug config's checkers print
+	# (KASAN and KFENCE reports, lockdep, might_sleep, DEBUG_VM, DEBUG_LIST).
+	grep -E 'Kernel panic|BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|KFENCE|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called|page dumped because|list_(add|del) corruption' "$VM_LOG"
 }
