@@ -30,7 +30,7 @@ vm_boot "$dir" run "$job" "-device virtio-balloon-pci,free-page-reporting=on" \
 vm_wait_exit 120 || { echo "FAIL: the guest did not finish"; cat "$VM_LOG"; exit 1; }
 cat "$VM_LOG"
 fail=0
-for want in boot-enabled=1 boot-min_order=9 boot-batch=16 boot-delay_ms=250 \
+vm_expect_marks boot-enabled=1 boot-min_order=9 boot-batch=16 boot-delay_ms=250 \
 	w-min_order-11=1:9 w-min_order--1=1:9 w-min_order-abc=1:9 \
 	w-min_order-4294967296=1:9 w-min_order-=1:9 \
 	w-batch-0=1:16 w-batch-33=1:16 w-batch--5=1:16 w-batch-1x=1:16 \
@@ -38,13 +38,7 @@ for want in boot-enabled=1 boot-min_order=9 boot-batch=16 boot-delay_ms=250 \
 	w-delay_ms-zz=1:250 w-enabled-2=1:1 w-enabled-maybe=1:1 \
 	w-min_order-0=0:0 w-min_order-10=0:10 w-batch-1=0:1 w-batch-32=0:32 \
 	w-delay_ms-1=0:1 w-delay_ms-60000=0:60000 w-enabled-0=0:0 w-enabled-1=0:1 \
-	w-captured=1 boot-param-ro=444; do
-	if grep -q ",,,,,,,$want\$" "$VM_CSV"; then
-		echo "ok: $want"
-	else
-		echo "FAIL: want $want"; fail=1
-	fi
-done
+	w-captured=1 boot-param-ro=444 || fail=1
 grep -q ',,,,,,,fill=0:[0-9]*_1:[0-9]*$' "$VM_CSV" || { echo "FAIL: fill lists both CPUs"; fail=1; }
 if vm_console_errors; then echo "FAIL: the kernel complained"; fail=1; fi
 exit $fail

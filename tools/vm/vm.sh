@@ -26,6 +26,8 @@
 # vm_stop                     stop QEMU (SIGTERM, then SIGKILL) and the sampler
 # vm_last_sample_time         host time of the newest sample, in seconds
 # vm_console_errors           print kernel oopses, WARNs and panics, if any
+# vm_expect_marks MARK...     check that the guest printed each marker; 1 if
+#                             one is missing
 
 vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${KERNEL:=$vm_top/build/obj-guest/arch/x86/boot/bzImage}"
@@ -147,6 +149,20 @@ vm_cleanup() {
 
 vm_last_sample_time() {
 	awk -F, '$8 == "" && NR > 1 { t = $1 } END { print t + 0 }' "$VM_CSV"
+}
+
+vm_expect_marks() {
+	local want fail=0
+
+	for want in "$@"; do
+		if grep -q ",,,,,,,$want\$" "$VM_CSV"; then
+			echo "ok: $want"
+		else
+			echo "FAIL: want $want"
+			fail=1
+		fi
+	done
+	return $fail
 }
 
 vm_console_errors() {
