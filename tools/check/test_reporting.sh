@@ -36,7 +36,7 @@ done'
 vm_boot "$dir" run "$job" "$qargs" "$cmdline" || exit 1
 vm_wait_mark workload-end 240 || { echo "FAIL: the workload did not end"; cat "$VM_LOG"; exit 1; }
 grep -q ',workload-status=0$' "$VM_CSV" || { echo "FAIL: stress-ng failed"; cat "$VM_LOG"; exit 1; }
-t_end=$(awk -F, '$8 == "workload-end" { print $1; exit }' "$VM_CSV")
+t_end=$(vm_mark_time workload-end)
 
 # figures: the run's figures so far, as shell variables.
 figures() { eval "$("$summary" -k "$VM_CSV" | sed -n 's/^\([a-z0-9_]*\)=\([-0-9.a-z]*\)$/\1=\2/p')"; }
@@ -60,7 +60,7 @@ while :; do
 	sleep 0.5
 done
 # hinted: the largest hinted_bytes the guest has reported so far.
-hinted() { sed -n 's/.*,hinted_bytes=\([0-9]*\)$/\1/p' "$VM_CSV" | sort -n | tail -1; }
+hinted() { vm_mark_values hinted_bytes | sort -n | tail -1; }
 if [ "$mode" = hinting ]; then
 	# The guest reports its counters every 0.5 s: wait for one from after
 	# the memory came back.

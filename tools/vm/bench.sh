@@ -58,7 +58,7 @@ for c in "${configs[@]}"; do
 		v=$(awk '/metrc:.* vm +[0-9]/ { print $(NF - 1) }' "$VM_LOG")
 		[ -n "$v" ] || { vm_log "$name.run$r: no metrics in $VM_LOG"; exit 1; }
 		vals+=("$v")
-		mibs+=("$(sed -n 's/.*,hinted_bytes=\([0-9]*\)$/\1/p' "$VM_CSV" | awk '{ printf "%d", $1 / 1048576 }')")
+		mibs+=("$(vm_mark_values hinted_bytes | awk '{ printf "%d", $1 / 1048576 }')")
 	done
 	results[$name]="${vals[*]}"
 	hinted[$name]="${mibs[*]}"

@@ -103,7 +103,7 @@ for row in "${rows[@]}"; do
 		if ! grep -q ',workload-status=0$' "$VM_CSV"; then
 			vm_log "$id: the workload failed; see $VM_LOG"; exit 1
 		fi
-		t_end=$(awk -F, '$8 == "workload-end" { print $1; exit }' "$VM_CSV")
+		t_end=$(vm_mark_time workload-end)
 		vm_log "$id: workload done; idling until RSS is flat (${idle_min}-${idle_max} s)"
 		while :; do
 			sleep 1
@@ -143,7 +143,7 @@ plot=$out/demo.png
 	sep="plot"
 	for name in "${names[@]}"; do
 		read -r first _ <<< "${row_csvs[$name]}"
-		t_end=$(awk -F, '$8 == "workload-end" { print $1; exit }' "$first")
+		t_end=$(vm_mark_time workload-end "$first")
 		echo "$sep '$first' every ::1 using (\$1 - $t_end):(\$7 / 1024) with lines lw 2 title '$name' \\"
 		sep=","
 	done

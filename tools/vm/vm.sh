@@ -25,6 +25,8 @@
 #                             124 after killing it on timeout
 # vm_stop                     stop QEMU (SIGTERM, then SIGKILL) and the sampler
 # vm_last_sample_time         host time of the newest sample, in seconds
+# vm_mark_time NAME [CSV]     host time of the first marker NAME (of VM_CSV)
+# vm_mark_values KEY          the values of the markers KEY=VALUE, in order
 # vm_console_errors           print kernel oopses, WARNs and panics, if any
 # vm_expect_marks MARK...     check that the guest printed each marker; 1 if
 #                             one is missing
@@ -149,6 +151,14 @@ vm_cleanup() {
 
 vm_last_sample_time() {
 	awk -F, '$8 == "" && NR > 1 { t = $1 } END { print t + 0 }' "$VM_CSV"
+}
+
+vm_mark_time() {
+	awk -F, -v m="$1" '$8 == m { print $1; exit }' "${2:-$VM_CSV}"
+}
+
+vm_mark_values() {
+	sed -n "s/.*,,,,,,,$1=\\(.*\\)\$/\\1/p" "$VM_CSV"
 }
 
 vm_expect_marks() {
