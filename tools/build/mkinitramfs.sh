@@ -17,9 +17,12 @@ if [ ! -x "$gen" ] || [ "$ksrc/usr/gen_init_cpio.c" -nt "$gen" ]; then
 fi
 
 # The guest's own test programs, static so that they need no library.
-if [ ! -x "$work/pagecheck" ] || [ "$repo/tools/guest/pagecheck.c" -nt "$work/pagecheck" ]; then
-	gcc -O2 -Wall -Wextra -static -pthread -o "$work/pagecheck" "$repo/tools/guest/pagecheck.c"
-fi
+progs="pagecheck pfbench"
+for prog in $progs; do
+	if [ ! -x "$work/$prog" ] || [ "$repo/tools/guest/$prog.c" -nt "$work/$prog" ]; then
+		gcc -O2 -Wall -Wextra -static -pthread -o "$work/$prog" "$repo/tools/guest/$prog.c"
+	fi
+done
 
 list=$work/list
 {
@@ -34,7 +37,9 @@ list=$work/list
 	echo "file /init $repo/tools/guest/init 755 0 0"
 	echo "file /usr/lib/hinting/lib.sh $repo/tools/guest/lib.sh 644 0 0"
 	echo "file /usr/bin/stress-ng /usr/bin/stress-ng 755 0 0"
-	echo "file /usr/bin/pagecheck $work/pagecheck 755 0 0"
+	for prog in $progs; do
+		echo "file /usr/bin/$prog $work/$prog 755 0 0"
+	done
 	# Every library stress-ng links, at the path the loader looks for it.
 	ldd /usr/bin/stress-ng | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' |
 	while read -r lib; do
