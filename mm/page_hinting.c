@@ -38,6 +38,16 @@
  * the block is allocated or merges.  Allocations never wait for a hand-off:
  * they do not see the blocks that are out, and at most 'batch' blocks of at
  * most 2^MAX_PAGE_ORDER pages each are out at any time.
+ *
+ * Back-off.  A hinted block that the guest allocates again soon costs the
+ * host a drop and a refault for nothing; under alloc/free churn that is
+ * most of what a short delay hints.  So hinting counts the pages of hinted
+ * blocks allocated within PH_REUSE_WINDOW of a pass (reused_pages), and
+ * when more than a quarter of what a pass hinted came back that soon, it
+ * doubles its delay, up to 2^PH_BACKOFF_MAX times delay_ms; when less than
+ * a sixteenth did, it halves it again.  After ten seconds without a pass
+ * it starts over at delay_ms, so that the first large free after a while is
+ * hinted as fast as ever.
  */
 #include <linux/cc_platform.h>
 #include <linux/cpu.h>
@@ -64,6 +74,16 @@
 #define PH_CPU_RECORDS		1024
 /* Blocks examined per hold of a zone lock, to bound interrupt latency. */
 #define PH_BLOCKS_PER_LOCK	64
+/* A hinted block allocated again within this time was hinted in vain. */
+#define PH_REUSE_WINDOW		HZ
+/* The delay grows to at most delay_ms << PH_BACKOFF_MAX (1.6 s by default). */
+#define PH_BACKOFF_MAX		4
+/*
+ * Passes further apart than this mean the churn has stopped.  Churn frees
+ * in bursts (a process unmapping a region), a pass follows each burst, and
+ * bursts a few seconds apart are still churn.
+ */
+#define PH_QUIET		(10 * HZ)
 
 struct ph_cpu {
 	unsigned int fill;
@@ -83,6 +103,7 @@ enum ph_stat {
 	PH_SKIPPED_LOW_MEMORY,
 	PH_ERRORS,
 	PH_PASSES,
+	PH_REUSED,
 	PH_NR_STATS
 };
 
@@ -114,6 +135,18 @@ static unsigned int ph_delay_ms = 100;
 static atomic_t ph_scan_passes = ATOMIC_INIT(0);
 
 #define PH_DELAY_MS_MAX		60000
+
+/*
+ * The back-off state.  ph_reuse_until (jiffies) is written by the worker
+ * and read by the allocator; ph_backoff is written by the worker and read
+ * when the next pass is scheduled.  The rest belongs to the worker alone,
+ * whose passes page reporting serializes.
+ */
+static unsigned long ph_reuse_until;
+static unsigned int ph_backoff;
+static unsigned long ph_last_hinted;	/* pages the last pass hinted */
+static unsigned long ph_last_reused;	/* PH_REUSED at the last pass */
+static unsigned long ph_last_pass;	/* jiffies */
 
 DEFINE_STATIC_KEY_FALSE(page_hinting_key);
 
@@ -175,9 +208,43 @@ bool page_hinting_active(void)
 	return static_branch_unlikely(&page_hinting_key);
 }
 
+/* Pages of a hinted block are being allocated; zone lock held. */
+void __page_hinting_reused(unsigned int order)
+{
+	if (time_before(jiffies, READ_ONCE(ph_reuse_until)))
+		__this_cpu_add(ph_stats.v[PH_REUSED], 1UL << order);
+}
+
+static unsigned int ph_effective_delay_ms(void)
+{
+	return min_t(unsigned int, READ_ONCE(ph_delay_ms) << READ_ONCE(ph_backoff),
+		   PH_DELAY_MS_MAX);
+}
+
 unsigned long page_hinting_delay(void)
 {
-	return msecs_to_jiffies(READ_ONCE(ph_delay_ms));
+	return msecs_to_jiffies(ph_effective_delay_ms());
+}
+
+/*
+ * Adjust the delay to how much of what the last pass hinted was allocated
+ * again soon after (see "Back-off" above).  Called by the worker, before
+ * a pass.
+ */
+static void ph_adapt(void)
+{
+	unsigned long reused = ph_stat_sum(PH_REUSED);
+	unsigned long n = reused - ph_last_reused;
+	unsigned int backoff = ph_backoff;
+
+	if (time_after(jiffies, ph_last_pass + PH_QUIET))
+		backoff = 0;
+	else if (ph_last_hinted && n > ph_last_hinted / 4)
+		backoff = min_t(unsigned int, backoff + 1, PH_BACKOFF_MAX);
+	else if (ph_last_hinted && n < ph_last_hinted / 16 && backoff)
+		backoff--;
+	WRITE_ONCE(ph_backoff, backoff);
+	ph_last_reused = reused;
 }
 
 /*
@@ -425,6 +492,7 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		.order = READ_ONCE(page_hinting_min_order),
 	};
 	struct ph_range *buf;
+	unsigned long hinted;
 	int err = 0;
 
 	buf = kvcalloc(n, sizeof(*buf), GFP_KERNEL);
@@ -433,6 +501,8 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		ph_count(PH_ERRORS, 1);
 		return -ENOMEM;
 	}
+	ph_adapt();
+	hinted = ph_stat_sum(PH_HINTED_PAGES);
 	ph_drain_all(buf);
 	n = ph_compress(buf, n, b.order);
 	ph_count(PH_CANDIDATES, n);
@@ -443,6 +513,10 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 	if (!err)
 		err = ph_flush(&b);
 	kvfree(buf);
+
+	ph_last_hinted = ph_stat_sum(PH_HINTED_PAGES) - hinted;
+	ph_last_pass = jiffies;
+	WRITE_ONCE(ph_reuse_until, ph_last_pass + PH_REUSE_WINDOW);
 	return err;
 }
 
@@ -582,6 +656,16 @@ PH_STAT(skipped_reported, PH_SKIPPED_REPORTED, 1);
 PH_STAT(skipped_low_memory, PH_SKIPPED_LOW_MEMORY, 1);
 PH_STAT(errors, PH_ERRORS, 1);
 PH_STAT(passes, PH_PASSES, 1);
+PH_STAT(reused_pages, PH_REUSED, 1);
+
+static ssize_t effective_delay_ms_show(struct kobject *kobj,
+				       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", ph_effective_delay_ms());
+}
+
+static struct kobj_attribute effective_delay_ms_attr =
+	__ATTR_RO(effective_delay_ms);
 
 /* How full each CPU's array is now: "cpu:fill" pairs. */
 static ssize_t fill_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -614,6 +698,8 @@ static struct attribute *ph_attrs[] = {
 	&skipped_low_memory_attr.attr,
 	&errors_attr.attr,
 	&passes_attr.attr,
+	&reused_pages_attr.attr,
+	&effective_delay_ms_attr.attr,
 	&fill_attr.attr,
 	NULL,
 };

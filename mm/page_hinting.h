@@ -7,6 +7,7 @@
 #define _MM_PAGE_HINTING_H
 
 #include <linux/jump_label.h>
+#include <linux/page-flags.h>
 #include <linux/scatterlist.h>
 
 struct page_reporting_dev_info;
@@ -35,12 +36,35 @@ static inline void page_hinting_notify_merge(unsigned long pfn,
 	__page_hinting_record(pfn, order);
 }
 
+void __page_hinting_reused(unsigned int order);
+
+/**
+ * page_hinting_notify_alloc - a free block is being allocated
+ * @page: the block's first page, still on a free list and still marked
+ * @order: its order
+ *
+ * Called from page_del_and_expand() with the zone lock held, before the
+ * allocator clears the block's PG_reported mark: hinting's back-off counts
+ * the hinted blocks that are allocated again soon after their hint.
+ */
+static inline void page_hinting_notify_alloc(struct page *page,
+					     unsigned int order)
+{
+	if (static_branch_unlikely(&page_hinting_key) && PageReported(page))
+		__page_hinting_reused(order);
+}
+
 bool page_hinting_active(void);
 unsigned long page_hinting_delay(void);
 bool page_hinting_scan_due(void);
 int page_hinting_report(struct page_reporting_dev_info *prdev,
 			struct scatterlist *sgl);
 #else
+static inline void page_hinting_notify_alloc(struct page *page,
+					     unsigned int order)
+{
+}
+
 static inline void page_hinting_notify_merge(unsigned long pfn,
 					     unsigned int order)
 {
