@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM_HC_DISCARD_RANGES: the guest hints free ranges, KVM drops the host
+ * memory behind them.
+ *
+ * For each backing (anonymous, anonymous THP, shmem, shared hugetlb when
+ * huge pages are reserved) the guest writes a pattern to every page of a
+ * test region and hints some ranges; the host checks with mincore() that
+ * the hinted ranges lost their backing and the rest kept it, and the guest
+ * checks that the hinted ranges read as zeros -- through its own page
+ * tables and KVM's SPTEs, so a missed zap or TLB flush shows -- while
+ * every other page kept its data, also while a second vCPU writes and
+ * reads the neighbouring pages during the hints.
+ *
+ * Then every kind of malformed call gets its error, a VM without
+ * KVM_CAP_DISCARD_RANGES gets -KVM_ENOSYS, a call the VMM asked to see
+ * exits with KVM_EXIT_HYPERCALL, and mappings that must not be dropped
+ * (read-only memslots, private file mappings, mlocked memory) are refused.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/kvm_para.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define TEST_SLOT	10
+#define TEST_GPA	0xc0000000ULL
+#define TEST_SIZE	(16ULL << 20)
+#define TEST_PAGES	(TEST_SIZE / PAGE_SIZE)
+#define EXTRA_SLOT	11
+#define EXTRA_GPA	(TEST_GPA + TEST_SIZE + (16ULL << 20))
+#define EXTRA_SIZE	(2ULL << 20)
+#define SZ_2M		(2ULL << 20)
+
+/* The commands the host gives the guest through the global 'cmd'. */
+enum {
+	OP_FILL,	/* write the pattern of a0 (seed) to every test page */
+	OP_CHECK,	/* count pages in [a0, a0 + a1) not matching seed a2, or zero if a3 */
+	OP_HINT,	/* KVM_HC_DISCARD_RANGES(a0, a1, a2) */
+	OP_NEIGHBOUR,	/* vCPU 1: write and check [a0, a0 + a1) until told to stop */
+};
+
+struct command {
+	uint64_t op, a0, a1, a2, a3;
+};
+
+static struct command cmd;
+/* vCPU 1's range, and the flag that stops it (guest virtual addresses). */
+static uint64_t nb_start, nb_pages;
+static volatile uint64_t *stop_flag;
+
+static uint64_t pattern(uint64_t gpa, uint64_t seed)
+{
+	return (gpa * 0x9e3779b97f4a7c15ULL) ^ seed;
+}
+
+/* The first and the last word of each page carry the pattern. */
+static void guest_fill(uint64_t start, uint64_t npages, uint64_t seed)
+{
+	uint64_t gpa;
+
+	for (gpa = start; gpa < start + npages * PAGE_SIZE; gpa += PAGE_SIZE) {
+		volatile uint64_t *p = (uint64_t *)gpa;
+
+		p[0] = pattern(gpa, seed);
+		p[PAGE_SIZE / 8 - 1] = pattern(gpa, ~seed);
+	}
+}
+
+static uint64_t guest_check(uint64_t start, uint64_t npages, uint64_t seed,
+			    bool zero)
+{
+	uint64_t gpa, bad = 0;
+
+	for (gpa = start; gpa < start + npages * PAGE_SIZE; gpa += PAGE_SIZE) {
+		volatile uint64_t *p = (uint64_t *)gpa;
+		uint64_t first = zero ? 0 : pattern(gpa, seed);
+		uint64_t last = zero ? 0 : pattern(gpa, ~seed);
+
+		bad += p[0] != first || p[PAGE_SIZE / 8 - 1] != last;
+	}
+	return bad;
+}
+
+static void guest_code(uint64_t id)
+{
+	uint64_t round = 0, bad = 0;
+
+	if (id == 1) {
+		/* The neighbour: write and read back until the host says stop. */
+		while (!*stop_flag) {
+			guest_fill(nb_start, nb_pages, round);
+			bad += guest_check(nb_start, nb_pages, round, false);
+			round++;
+		}
+		GUEST_SYNC2(bad, round);
+		GUEST_DONE();
+	}
+
+	for (;;) {
+		switch (READ_ONCE(cmd.op)) {
+		case OP_FILL:
+			guest_fill(TEST_GPA, TEST_PAGES, cmd.a0);
+			GUEST_SYNC1(0);
+			break;
+		case OP_CHECK:
+			GUEST_SYNC1(guest_check(cmd.a0, cmd.a1, cmd.a2, cmd.a3));
+			break;
+		case OP_HINT:
+			GUEST_SYNC1(kvm_hypercall(KVM_HC_DISCARD_RANGES, cmd.a0,
+						  cmd.a1, cmd.a2, 0));
+			break;
+		default:
+			GUEST_FAIL("unknown command %lu", cmd.op);
+		}
+	}
+}
+
+static struct kvm_discard_range *list;	/* the host's view of the list page */
+static vm_paddr_t list_gpa;
+static volatile uint64_t *host_stop;	/* the host's view of *stop_flag */
+
+/* Run vCPU 0 for one command; returns the value the guest synced. */
+static uint64_t run_op(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t op,
+		       uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+	struct ucall uc;
+
+	cmd = (struct command){ op, a0, a1, a2, a3 };
+	sync_global_to_guest(vm, cmd);
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		return uc.args[0];
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+	return 0;
+}
+
+/* KVM_HC_DISCARD_RANGES on @n entries of the list page from @first on. */
+static int64_t hint_flags(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
+			  uint64_t gpa, uint64_t n, uint64_t flags)
+{
+	return run_op(vm, vcpu, OP_HINT, gpa, n, flags, 0);
+}
+
+static int64_t hint(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int first, int n)
+{
+	return hint_flags(vm, vcpu, list_gpa + first * sizeof(*list), n, 0);
+}
+
+static void set_range(int i, uint64_t gpa, uint64_t size)
+{
+	list[i].gpa = gpa;
+	list[i].size = size;
+}
+
+/* Pages of [gpa, gpa + size) in the test slot with host memory behind. */
+static uint64_t resident(struct kvm_vm *vm, uint64_t gpa, uint64_t size)
+{
+	static unsigned char vec[TEST_PAGES];
+	uint64_t i, n = 0;
+
+	TEST_ASSERT(!mincore(addr_gpa2hva(vm, gpa), size, vec),
+		    "mincore: %s", strerror(errno));
+	for (i = 0; i < size / PAGE_SIZE; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+static uint64_t check(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t gpa,
+		      uint64_t size, uint64_t seed, bool zero)
+{
+	return run_op(vm, vcpu, OP_CHECK, gpa, size / PAGE_SIZE, seed, zero);
+}
+
+struct neighbour {
+	struct kvm_vcpu *vcpu;
+	uint64_t bad, rounds;
+};
+
+static void *neighbour_thread(void *arg)
+{
+	struct neighbour *nb = arg;
+	struct ucall uc;
+
+	vcpu_run(nb->vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(nb->vcpu, KVM_EXIT_IO);
+	switch (get_ucall(nb->vcpu, &uc)) {
+	case UCALL_SYNC:
+		nb->bad = uc.args[0];
+		nb->rounds = uc.args[1];
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc.cmd);
+	}
+	return NULL;
+}
+
+static struct kvm_vm *create_vm(struct kvm_vcpu **vcpus, int nr_vcpus,
+				enum vm_mem_backing_src_type src, bool enable)
+{
+	struct kvm_vm *vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	vm_vaddr_t list_gva, stop_gva;
+	int i;
+
+	vm_userspace_mem_region_add(vm, src, TEST_GPA, TEST_SLOT, TEST_PAGES, 0);
+	/* Identity map: the guest's virtual addresses are its physical ones. */
+	virt_map(vm, TEST_GPA, TEST_GPA, TEST_PAGES);
+	list_gva = vm_vaddr_alloc_page(vm);
+	list_gpa = addr_gva2gpa(vm, list_gva);
+	list = addr_gva2hva(vm, list_gva);
+	stop_gva = vm_vaddr_alloc_page(vm);
+	host_stop = addr_gva2hva(vm, stop_gva);
+	*host_stop = 0;
+	stop_flag = (volatile uint64_t *)stop_gva;
+	sync_global_to_guest(vm, stop_flag);
+	for (i = 0; i < nr_vcpus; i++)
+		vcpu_args_set(vcpus[i], 1, (uint64_t)i);
+	if (enable)
+		vm_enable_cap(vm, KVM_CAP_DISCARD_RANGES, 1);
+	return vm;
+}
+
+/*
+ * Hint two ranges (one of them 4 MiB across a 2 MiB boundary) while vCPU 1
+ * rewrites the pages between them, and check what is gone and what stays.
+ */
+static void test_backing(enum vm_mem_backing_src_type src)
+{
+	/* [2 MiB, 4 MiB) and [6 MiB, 10 MiB) of the region */
+	const uint64_t a = TEST_GPA + SZ_2M, b = TEST_GPA + 3 * SZ_2M;
+	const uint64_t a_size = SZ_2M, b_size = 2 * SZ_2M;
+	struct kvm_vcpu *vcpus[2];
+	struct neighbour nb;
+	struct kvm_vm *vm;
+	pthread_t thread;
+	uint64_t seed = 0x5eed0000 + src;
+	int64_t ret;
+
+	vm = create_vm(vcpus, 2, src, true);
+	TEST_ASSERT_EQ(run_op(vm, vcpus[0], OP_FILL, seed, 0, 0, 0), 0);
+	TEST_ASSERT_EQ(resident(vm, TEST_GPA, TEST_SIZE), TEST_PAGES);
+
+	/* vCPU 1 works on [4 MiB, 6 MiB), between the two hinted ranges. */
+	nb_start = TEST_GPA + 2 * SZ_2M;
+	nb_pages = SZ_2M / PAGE_SIZE;
+	sync_global_to_guest(vm, nb_start);
+	sync_global_to_guest(vm, nb_pages);
+	nb = (struct neighbour){ .vcpu = vcpus[1] };
+	pthread_create(&thread, NULL, neighbour_thread, &nb);
+
+	set_range(0, a, a_size);
+	set_range(1, b, b_size);
+	ret = hint(vm, vcpus[0], 0, 2);
+	TEST_ASSERT(ret == 2, "%s: hinting 2 ranges returned %ld",
+		    vm_mem_backing_src_alias(src)->name, ret);
+
+	*host_stop = 1;
+	pthread_join(thread, NULL);
+	TEST_ASSERT(nb.rounds > 0 && nb.bad == 0,
+		    "%s: the neighbouring vCPU saw %lu bad pages in %lu rounds",
+		    vm_mem_backing_src_alias(src)->name, nb.bad, nb.rounds);
+
+	/* The host memory behind the hinted ranges is gone, the rest is not. */
+	TEST_ASSERT_EQ(resident(vm, a, a_size), 0);
+	TEST_ASSERT_EQ(resident(vm, b, b_size), 0);
+	TEST_ASSERT_EQ(resident(vm, TEST_GPA, SZ_2M), SZ_2M / PAGE_SIZE);
+	TEST_ASSERT_EQ(resident(vm, b + b_size, TEST_GPA + TEST_SIZE - b - b_size),
+		       (TEST_GPA + TEST_SIZE - b - b_size) / PAGE_SIZE);
+
+	/* The guest reads zeros there, and its data everywhere else. */
+	TEST_ASSERT_EQ(check(vm, vcpus[0], a, a_size, 0, true), 0);
+	TEST_ASSERT_EQ(check(vm, vcpus[0], b, b_size, 0, true), 0);
+	TEST_ASSERT_EQ(check(vm, vcpus[0], TEST_GPA, SZ_2M, seed, false), 0);
+	TEST_ASSERT_EQ(check(vm, vcpus[0], b + b_size,
+			     TEST_GPA + TEST_SIZE - b - b_size, seed, false), 0);
+
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_ranges"), 2);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_bytes"), a_size + b_size);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"), 0);
+	ksft_test_result_pass("%s: hinted ranges dropped and read as zeros, neighbours intact (%lu neighbour rounds)\n",
+			      vm_mem_backing_src_alias(src)->name, nb.rounds);
+	kvm_vm_free(vm);
+}
+
+/* Every malformed call gets its error; partial calls report their count. */
+static void test_bad_input(void)
+{
+	const uint64_t end = TEST_GPA + TEST_SIZE;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct {
+		const char *what;
+		uint64_t gpa, size;
+		int64_t want;
+	} entries[] = {
+		{ "unaligned gpa", TEST_GPA + 8, PAGE_SIZE, -KVM_EINVAL },
+		{ "unaligned size", TEST_GPA, PAGE_SIZE + 8, -KVM_EINVAL },
+		{ "empty range", TEST_GPA, 0, -KVM_EINVAL },
+		{ "range above the maximum size", TEST_GPA,
+		  KVM_DISCARD_RANGES_MAX_SIZE + PAGE_SIZE, -KVM_EINVAL },
+		{ "range wrapping around", -PAGE_SIZE, 2 * PAGE_SIZE, -KVM_EINVAL },
+		{ "range outside every memslot", 1ULL << 40, PAGE_SIZE, -KVM_EFAULT },
+		{ "range across the end of a memslot", end - PAGE_SIZE,
+		  2 * PAGE_SIZE, -KVM_EFAULT },
+		{ "range in the APIC page", 0xfee00000, PAGE_SIZE, -KVM_EFAULT },
+		{ "range in a read-only memslot", EXTRA_GPA, PAGE_SIZE, -KVM_EFAULT },
+	};
+	unsigned int i;
+	int64_t ret;
+
+	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, EXTRA_GPA, EXTRA_SLOT,
+				    EXTRA_SIZE / PAGE_SIZE, KVM_MEM_READONLY);
+
+	for (i = 0; i < ARRAY_SIZE(entries); i++) {
+		set_range(0, entries[i].gpa, entries[i].size);
+		ret = hint(vm, vcpu, 0, 1);
+		TEST_ASSERT(ret == entries[i].want, "%s: got %ld, want %ld",
+			    entries[i].what, ret, entries[i].want);
+		/* After a good entry, the call stops at the bad one. */
+		set_range(0, TEST_GPA, PAGE_SIZE);
+		set_range(1, entries[i].gpa, entries[i].size);
+		ret = hint(vm, vcpu, 0, 2);
+		TEST_ASSERT(ret == 1, "good + %s: got %ld, want 1",
+			    entries[i].what, ret);
+	}
+
+	/* The call's own arguments. */
+	set_range(0, TEST_GPA, PAGE_SIZE);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 1, 1), -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 0, 0), -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 257, 0), -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, -1ULL, 0), -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa + 8, 1, 0), -KVM_EINVAL);
+	/* A list that runs off its page. */
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa + PAGE_SIZE - 16, 2, 0),
+		       -KVM_EINVAL);
+	/* A list outside every memslot, and one in the APIC's MMIO page. */
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, 1ULL << 40, 1, 0), -KVM_EFAULT);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, 0xfee00000, 1, 0), -KVM_EFAULT);
+
+	/* Duplicates and overlaps are fine: dropping twice changes nothing. */
+	set_range(0, TEST_GPA, SZ_2M);
+	set_range(1, TEST_GPA, SZ_2M);
+	set_range(2, TEST_GPA + PAGE_SIZE, SZ_2M);
+	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 3), 3);
+
+	/* A full page of entries. */
+	for (i = 0; i < PAGE_SIZE / sizeof(*list); i++)
+		set_range(i, TEST_GPA + (i % TEST_PAGES) * PAGE_SIZE, PAGE_SIZE);
+	ret = hint(vm, vcpu, 0, PAGE_SIZE / sizeof(*list));
+	TEST_ASSERT(ret > 0 && ret <= (int64_t)(PAGE_SIZE / sizeof(*list)),
+		    "256 entries: got %ld", ret);
+
+	TEST_ASSERT(vm_get_stat(vm, "discard_errors") > 0, "errors not counted");
+	ksft_test_result_pass("malformed calls and entries get their errors\n");
+	kvm_vm_free(vm);
+}
+
+/* Mappings whose memory must not be dropped are refused. */
+static void test_refused_mappings(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	void *mem;
+	int fd;
+
+	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+
+	/* A private file mapping would refault with the file's contents. */
+	fd = memfd_create("page_hinting_test", 0);
+	TEST_ASSERT(fd >= 0 && !ftruncate(fd, EXTRA_SIZE), "memfd");
+	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, EXTRA_SIZE, mem);
+	set_range(0, EXTRA_GPA, PAGE_SIZE);
+	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), -KVM_EOPNOTSUPP);
+
+	/* mlock()ed memory stays. */
+	TEST_ASSERT(!mlock(addr_gpa2hva(vm, TEST_GPA), SZ_2M), "mlock");
+	set_range(0, TEST_GPA, PAGE_SIZE);
+	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), -KVM_EOPNOTSUPP);
+	TEST_ASSERT_EQ(resident(vm, TEST_GPA, SZ_2M), SZ_2M / PAGE_SIZE);
+
+	ksft_test_result_pass("private file mappings and mlocked memory are refused\n");
+	kvm_vm_free(vm);
+	munmap(mem, EXTRA_SIZE);
+	close(fd);
+}
+
+/*
+ * Without the capability the call is unknown; the capability takes 0 or 1;
+ * and a VMM that asked to see the call gets it as KVM_EXIT_HYPERCALL.
+ */
+static void test_opt_in_and_exit(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_DISCARD_RANGES };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, false);
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_DISCARD_RANGES), 1);
+	set_range(0, TEST_GPA, PAGE_SIZE);
+	if (!get_kvm_param_bool("discard_ranges"))
+		TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), -KVM_ENOSYS);
+
+	cap.args[0] = 2;
+	TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) && errno == EINVAL,
+		    "KVM_CAP_DISCARD_RANGES accepted 2");
+	cap.args[0] = 1;
+	cap.flags = 1;
+	TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) && errno == EINVAL,
+		    "KVM_CAP_DISCARD_RANGES accepted flags");
+	vm_enable_cap(vm, KVM_CAP_DISCARD_RANGES, 1);
+	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), 1);
+	vm_enable_cap(vm, KVM_CAP_DISCARD_RANGES, 0);
+	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), -KVM_ENOSYS);
+
+	/* The upstream-friendly mode: the VMM handles the call. */
+	TEST_ASSERT(kvm_check_cap(KVM_CAP_EXIT_HYPERCALL) & (1 << KVM_HC_DISCARD_RANGES),
+		    "KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_DISCARD_RANGES");
+	vm_enable_cap(vm, KVM_CAP_EXIT_HYPERCALL, 1 << KVM_HC_DISCARD_RANGES);
+	cmd = (struct command){ OP_HINT, list_gpa, 1, 0, 0 };
+	sync_global_to_guest(vm, cmd);
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_HYPERCALL);
+	TEST_ASSERT_EQ(vcpu->run->hypercall.nr, KVM_HC_DISCARD_RANGES);
+	TEST_ASSERT_EQ(vcpu->run->hypercall.args[0], list_gpa);
+	TEST_ASSERT_EQ(vcpu->run->hypercall.args[1], 1);
+	vcpu->run->hypercall.ret = 1;
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[0], 1);
+	/* Malformed calls are answered by KVM, not passed on. */
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 0, 0), -KVM_EINVAL);
+
+	ksft_test_result_pass("opt-in by capability; KVM_EXIT_HYPERCALL when the VMM asks\n");
+	kvm_vm_free(vm);
+}
+
+static uint64_t free_huge_pages(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	uint64_t n = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+int main(int argc, char *argv[])
+{
+	enum vm_mem_backing_src_type srcs[] = {
+		VM_MEM_SRC_ANONYMOUS,
+		VM_MEM_SRC_ANONYMOUS_THP,
+		VM_MEM_SRC_SHMEM,
+		VM_MEM_SRC_SHARED_HUGETLB,
+	};
+	unsigned int i;
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_DISCARD_RANGES));
+
+	ksft_print_header();
+	ksft_set_plan(ARRAY_SIZE(srcs) + 3);
+
+	for (i = 0; i < ARRAY_SIZE(srcs); i++) {
+		/* Shared hugetlb needs free 2 MiB huge pages (nr_hugepages). */
+		if (srcs[i] == VM_MEM_SRC_SHARED_HUGETLB &&
+		    (get_def_hugetlb_pagesz() != SZ_2M ||
+		     free_huge_pages() < TEST_SIZE / SZ_2M)) {
+			ksft_test_result_skip("%s: no free 2 MiB huge pages\n",
+					      vm_mem_backing_src_alias(srcs[i])->name);
+			continue;
+		}
+		test_backing(srcs[i]);
+	}
+	test_bad_input();
+	test_refused_mappings();
+	test_opt_in_and_exit();
+
+	ksft_finished();
+}
