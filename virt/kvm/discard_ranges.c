@@ -24,10 +24,14 @@
  *     private anonymous memory (zap the page table entries) and as
  *     MADV_REMOVE does for shared memory, shmem, memfd and hugetlbfs
  *     (punch a hole in the file).  Hugetlb pages go back to the hugetlb
- *     pool, not to the system.
+ *     pool, not to the system.  Ranges with a page pinned for DMA are
+ *     skipped (kvm_discard_range_pinned()).
  * Step 3 alone would be correct: it runs KVM's MMU notifier, which zaps
  * and flushes.  But the notifier flushes the remote TLBs once per range;
  * after step 2 it finds no SPTE left and does not flush at all.
+ *
+ * The vCPU thread runs in the VMM's mm (KVM refuses vCPU ioctls from any
+ * other), so kvm->mm is current->mm and GUP-fast sees the guest memory.
  *
  * Locking: the vCPU thread holds kvm->srcu (so the memslots cannot change
  * under us) and no other lock.  Step 2 takes mmu_lock alone; step 3 takes
@@ -273,6 +277,36 @@ static long kvm_discard_vma_check(struct vm_area_struct *vma,
 	return 0;
 }
 
+/*
+ * Whether a page of [@start, @end) of the current mm may be pinned for DMA
+ * (io_uring fixed buffers, RDMA, vhost-vdpa...).  Dropping it would leave
+ * the device writing to a page the guest no longer sees, so such ranges
+ * are skipped.  A page that is not mapped cannot be pinned; the lookup is
+ * lockless (GUP-fast) and takes a reference only for the check.
+ */
+static bool kvm_discard_range_pinned(unsigned long start, unsigned long end)
+{
+	struct page *pages[16];
+	int nr, got, i;
+	bool pinned;
+
+	while (start < end) {
+		nr = min_t(unsigned long, (end - start) >> PAGE_SHIFT,
+			   ARRAY_SIZE(pages));
+		got = get_user_pages_fast_only(start, nr, 0, pages);
+		pinned = false;
+		for (i = 0; i < got; i++) {
+			pinned |= folio_maybe_dma_pinned(page_folio(pages[i]));
+			put_page(pages[i]);
+		}
+		if (pinned)
+			return true;
+		/* GUP-fast stops at the first page it cannot map: skip it. */
+		start += (unsigned long)(got < nr ? got + 1 : got) << PAGE_SHIFT;
+	}
+	return false;
+}
+
 /* Drop the host memory of [@hva, @hva + @len) in @mm. */
 static long kvm_discard_hva(struct mm_struct *mm, unsigned long hva,
 			    unsigned long len)
@@ -295,6 +329,10 @@ static long kvm_discard_hva(struct mm_struct *mm, unsigned long hva,
 		ret = kvm_discard_vma_check(vma, hva, stop);
 		if (ret)
 			break;
+		if (kvm_discard_range_pinned(hva, stop)) {
+			hva = stop;
+			continue;
+		}
 
 		if (!(vma->vm_flags & VM_SHARED)) {
 			/* What MADV_DONTNEED does, with mmap_lock for read. */
