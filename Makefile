@@ -56,6 +56,10 @@ WORKLOAD ?= stress-ng --vm 2 --vm-bytes 1500M --vm-keep --timeout 20s
 ROWS ?=
 QEMU_ARGS ?=
 
+# KVM selftests: paths under tools/testing/selftests/kvm (default: every
+# test of tools/l1/tests.conf).
+TESTS ?=
+
 all: kernel initramfs tools
 
 deps:
@@ -98,6 +102,10 @@ demo: kernel initramfs tools
 	@tools/vm/demo.sh --runs $(RUNS) --mem $(MEM) --smp $(SMP) \
 		--workload "$(WORKLOAD)" $(if $(ROWS),--rows "$(ROWS)")
 
+# Static KVM selftests from the prepared tree, against its uapi headers.
+kvm-selftests: tree
+	@tools/build/kvm-selftests.sh $(TESTS)
+
 check: deps
 	@tools/check/check.sh
 
@@ -111,9 +119,10 @@ bench: deps
 	@echo "deterministic (-icount) comparison; no figures rather than made-up ones."
 
 clean:
-	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS)
+	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests
 
 distclean:
 	rm -rf $(B)
 
-.PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean
+.PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
+	kvm-selftests
