@@ -12,6 +12,8 @@
 #   make check       every test; the last line says "N passed, N failed"
 #   make bench       benchmarks: compression, and guest throughput under
 #                    alloc/free churn with reporting off/on/tuned and hinting
+#   make l1-selftests  KVM selftests on our kernel as an L1 host (NPT=0 for
+#                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
 #
 # Everything is built under build/; every target is incremental.
 
@@ -57,8 +59,13 @@ ROWS ?=
 QEMU_ARGS ?=
 
 # KVM selftests: paths under tools/testing/selftests/kvm (default: every
-# test of tools/l1/tests.conf).
+# test of tools/l1/tests.conf).  `make l1-selftests` options: see
+# tools/l1/run.sh --help.
 TESTS ?=
+L1 := $(B)/l1
+NPT ?= 1
+L1_PARAMS ?=
+L1_BUDGET ?= 300
 
 all: kernel initramfs tools
 
@@ -106,6 +113,15 @@ demo: kernel initramfs tools
 kvm-selftests: tree
 	@tools/build/kvm-selftests.sh $(TESTS)
 
+# The L1 initramfs: busybox, the selftests and their runner.
+l1-initramfs: kvm-selftests initramfs
+	@tools/l1/mkinitramfs.sh $(L1)/initramfs.cpio $(TESTS)
+
+# Boot our kernel as an L1 VM (TCG, -cpu EPYC) and run the tests there.
+l1-selftests: kernel l1-initramfs tools
+	@tools/l1/run.sh --npt $(NPT) --budget $(L1_BUDGET) \
+		$(if $(L1_PARAMS),--params "$(L1_PARAMS)") $(TESTS)
+
 check: deps
 	@tools/check/check.sh
 
@@ -119,10 +135,10 @@ bench: deps
 	@echo "deterministic (-icount) comparison; no figures rather than made-up ones."
 
 clean:
-	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests
+	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
 
 distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
-	kvm-selftests
+	kvm-selftests l1-initramfs l1-selftests

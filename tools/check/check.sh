@@ -74,6 +74,16 @@ t verify 300 boot "stress-ng --verify finds no corruption with aggressive hintin
 t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
 	tools/check/test_reporting.sh off
 
+# KVM's host side on our kernel: upstream KVM selftests (tools/l1/tests.conf)
+# in an L1 VM with an AMD CPU under TCG, with nested paging and with the
+# shadow MMU; a failure, a skip or a kernel splat fails the entry.
+t build-l1 300 build-kernel,build-initramfs "build the KVM selftests and the L1 initramfs" \
+	make -s l1-initramfs
+t kvm-selftests-npt 240 build-l1,build-tools "KVM selftests in an L1 VM, nested paging (kvm_amd.npt=1)" \
+	tools/l1/run.sh --npt 1 --strict --quiet --budget 210
+t kvm-selftests-shadow 240 build-l1,build-tools "KVM selftests in an L1 VM, shadow MMU (kvm_amd.npt=0)" \
+	tools/l1/run.sh --npt 0 --strict --quiet --budget 210
+
 # The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
 # DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.
 debug_kernel=$top/build/obj-debug/arch/x86/boot/bzImage

@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run KVM selftests on the host side of KVM: boot our kernel as an L1 VM
+# under QEMU TCG with an AMD CPU model (EPYC: SVM with nested paging), so
+# that its built-in kvm_amd works, and run the tests there (run-tests in the
+# L1 initramfs, see mkinitramfs.sh).  /dev/kvm on the machine itself cannot
+# run guests, and this runs KVM code we build ourselves.
+#
+# The verdict is non-zero if a test fails (or skips, with --strict), if the
+# kernel prints a WARNING, BUG, Oops or lockdep splat, if kvm_amd does not
+# run in the MMU mode asked for, or if the whole run exceeds its budget.
+#
+# Usage: run.sh [OPTIONS] [TEST...]
+#   TEST           a test of tools/l1/tests.conf, by its path, run with the
+#                  arguments given there (every line with that path for this
+#                  MMU mode), or any other built test, run without
+#                  arguments; default: every line of tests.conf for the mode
+#   --npt 0|1      kvm_amd.npt: 1 (default) nested paging, 0 the shadow MMU
+#   --params STR   more kernel command line for L1, e.g. module parameters
+#                  of the built-in KVM: "kvm.tdp_mmu=0 kvm_amd.avic=1"
+#   --budget S     the whole run's time limit in seconds (default 300)
+#   --timeout S    each test's time limit in L1 (default 120)
+#   --strict       a skipped test fails the run
+#   --job CMDS     run this shell code in L1 instead of the tests (see
+#                  tools/guest/lib.sh for markers)
+#   --expect MARK  fail unless L1 printed the marker MARK (repeatable)
+#   --name NAME    the run's name: its files are build/l1/runs/NAME.*
+#                  (default: npt or shadow)
+#   --quiet        print the console only if the run fails
+#
+# Environment: KERNEL, QEMU as for tools/vm/vm.sh; L1_MEM (2048), L1_SMP (2).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+npt=1 params='' budget=300 limit=120 strict=0 job='' name='' quiet=0
+expect=()
+usage() { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--npt)		npt=$2; shift ;;
+	--params)	params=$2; shift ;;
+	--budget)	budget=$2; shift ;;
+	--timeout)	limit=$2; shift ;;
+	--strict)	strict=1 ;;
+	--job)		job=$2; shift ;;
+	--expect)	expect+=("$2"); shift ;;
+	--name)		name=$2; shift ;;
+	--quiet)	quiet=1 ;;
+	-h|--help)	usage ;;
+	-*)		echo "run.sh: unknown option $1" >&2; usage ;;
+	*)		break ;;
+	esac
+	shift
+done
+case $npt in
+0) mode=shadow ;;
+1) mode=npt ;;
+*) echo "run.sh: --npt takes 0 or 1" >&2; exit 2 ;;
+esac
+: "${name:=$mode}"
+
+MEM=${L1_MEM:-2048} SMP=${L1_SMP:-2}
+INITRAMFS=$top/build/l1/initramfs.cpio
+. "$top/tools/vm/vm.sh"
+[ -f "$INITRAMFS" ] || { echo "run.sh: $INITRAMFS missing: run 'make l1-initramfs'" >&2; exit 2; }
+for t in "$@"; do
+	grep -q "^file /usr/lib/kvm-selftests/$t " "$top/build/l1/initramfs.cpio.d/list" || {
+		echo "run.sh: $t is not in the L1 initramfs: make l1-selftests TESTS=\"$*\"" >&2
+		exit 2
+	}
+done
+trap vm_stop EXIT
+
+# The job: the requested lines of tests.conf, fed to run-tests.
+if [ -z "$job" ]; then
+	# The lines for this mode, without their mode tags; a test named
+	# on the command line has its lines for this mode, else those of the
+	# other mode, else none: it runs without arguments.
+	conf=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/tools/l1/tests.conf")
+	lines=$(for t in "${@:-}"; do
+		echo "$conf" | awk -v m="@$mode" -v t="$t" '
+			{ tag = ""
+			  if ($1 ~ /^@/) { tag = $1; sub(/^[^ \t]+[ \t]+/, "") }
+			  mine = (tag == "" || tag == m) }
+			t == "" && mine { print; next }
+			t != "" && $1 == t { if (mine) a[na++] = $0; else b[nb++] = $0 }
+			END { if (t == "") exit
+			      if (na) for (i = 0; i < na; i++) print a[i]
+			      else if (nb) for (i = 0; i < nb; i++) print b[i]
+			      else print t }'
+	done)
+	job="run-tests -t $limit <<'EOF'
+$lines
+EOF"
+fi
+
+# loglevel=5: vm.sh boots with "quiet" (console loglevel 4), which hides
+# WARN()'s "WARNING:" lines and lockdep's reports, both KERN_WARNING.
+cmdline="loglevel=5 kvm_amd.npt=$npt $params"
+vm_log "L1 ($mode, $MEM MiB, $SMP vCPUs, budget ${budget}s): $cmdline"
+start=$SECONDS
+vm_boot "$top/build/l1/runs" "$name" "$job" "-cpu EPYC" "$cmdline" || exit 1
+vm_wait_exit "$budget"
+rc=$?
+took=$((SECONDS - start))
+
+fail=0
+complain() { echo "FAIL: $*"; fail=1; }
+if [ $rc = 124 ]; then
+	complain "L1 did not finish within ${budget}s"
+elif [ $rc != 0 ]; then
+	complain "QEMU exited with $rc: $(cat "$top/build/l1/runs/$name.qemu.err")"
+fi
+vm_expect_marks boot poweroff > /dev/null || complain "L1 did not boot and power off by itself"
+for m in "${expect[@]}"; do
+	vm_expect_marks "$m" > /dev/null || complain "no marker $m"
+done
+if vm_console_errors > /dev/null; then
+	complain "the kernel complained:"
+	vm_console_errors | head -20 | sed 's/^/      /'
+fi
+# A job that reports the MMU mode (run-tests) must be in the one
+# asked for: kvm_amd falls back to shadow paging without NPT.
+got=$(vm_mark_values kvm-mmu)
+if [ -n "$got" ] || grep -q 'run-tests' <<< "$job"; then
+	[ "$got" = "$mode" ] || complain "kvm_amd runs with ${got:-no} MMU, not $mode"
+fi
+if grep -q 'run-tests' <<< "$job"; then
+	summary=$(vm_mark_values kvm-tests)
+	case $summary in
+	pass:*/fail:0/skip:0) ;;
+	pass:*/fail:0/skip:*) [ $strict = 1 ] && complain "tests skipped: $summary" ;;
+	"") complain "no test summary (L1 crashed or hung?)" ;;
+	*) complain "tests failed: $summary" ;;
+	esac
+fi
+if [ $fail = 1 ] || [ $quiet = 0 ]; then
+	cat "$VM_LOG"
+fi
+# TAP lines only, so that the verdict is readable after a long console.
+grep -E '^(ok|not ok) [0-9]' "$VM_LOG"
+echo "L1 $name: ${took}s, ${summary:-no tests}, console: $VM_LOG"
+[ $fail = 0 ] && echo "PASS: L1 $name"
+exit $fail
