@@ -14,6 +14,7 @@
 #                    alloc/free churn with reporting off/on/tuned and hinting
 #   make l1-selftests  KVM selftests on our kernel as an L1 host (NPT=0 for
 #                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
+#   make l2-smoke    an L2 guest under KVM in that L1 (NPT=0 too)
 #
 # Everything is built under build/; every target is incremental.
 
@@ -113,14 +114,22 @@ demo: kernel initramfs tools
 kvm-selftests: tree
 	@tools/build/kvm-selftests.sh $(TESTS)
 
-# The L1 initramfs: busybox, the selftests and their runner.
-l1-initramfs: kvm-selftests initramfs
-	@tools/l1/mkinitramfs.sh $(L1)/initramfs.cpio $(TESTS)
+# The L1 initramfs: busybox, the selftests and their runner; with L2=1 also
+# QEMU, the guest kernel and initramfs and the sampler, to run L2 guests.
+l1-initramfs: kvm-selftests initramfs $(if $(L2),kernel tools)
+	@tools/l1/mkinitramfs.sh $(if $(L2),--l2) $(L1)/initramfs.cpio $(TESTS)
 
 # Boot our kernel as an L1 VM (TCG, -cpu EPYC) and run the tests there.
 l1-selftests: kernel l1-initramfs tools
-	@tools/l1/run.sh --npt $(NPT) --budget $(L1_BUDGET) \
+	@tools/l1/run.sh $(if $(L2),--l2) --npt $(NPT) --budget $(L1_BUDGET) \
 		$(if $(L1_PARAMS),--params "$(L1_PARAMS)") $(TESTS)
+
+# Boot an L2 guest under KVM in the L1 VM and check it reached its init.
+l2-smoke: L2 := 1
+l2-smoke: kernel tools l1-initramfs
+	@tools/l1/run.sh --l2 --npt $(NPT) --budget $(L1_BUDGET) --name l2-smoke-$(NPT) \
+		$(if $(L1_PARAMS),--params "$(L1_PARAMS)") --quiet --job l2-smoke \
+		--expect l2-result=ok
 
 check: deps
 	@tools/check/check.sh
@@ -141,4 +150,4 @@ distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests
+	kvm-selftests l1-initramfs l1-selftests l2-smoke

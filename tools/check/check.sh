@@ -83,6 +83,8 @@ t kvm-selftests-npt 240 build-l1,build-tools "KVM selftests in an L1 VM, nested 
 	tools/l1/run.sh --npt 1 --strict --quiet --budget 210
 t kvm-selftests-shadow 240 build-l1,build-tools "KVM selftests in an L1 VM, shadow MMU (kvm_amd.npt=0)" \
 	tools/l1/run.sh --npt 0 --strict --quiet --budget 210
+t kvm-l2-smoke 240 build-l1,build-tools "an L2 guest boots under KVM in the L1 VM, its QEMU sampled there" \
+	make -s l2-smoke
 
 # The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
 # DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.

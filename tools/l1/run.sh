@@ -22,8 +22,9 @@
 #   --budget S     the whole run's time limit in seconds (default 300)
 #   --timeout S    each test's time limit in L1 (default 120)
 #   --strict       a skipped test fails the run
+#   --l2           boot the initramfs with the L2 payload (mkinitramfs.sh --l2)
 #   --job CMDS     run this shell code in L1 instead of the tests (see
-#                  tools/guest/lib.sh for markers)
+#                  tools/guest/lib.sh for markers and l2.sh for L2 guests)
 #   --expect MARK  fail unless L1 printed the marker MARK (repeatable)
 #   --name NAME    the run's name: its files are build/l1/runs/NAME.*
 #                  (default: npt or shadow)
@@ -32,7 +33,7 @@
 # Environment: KERNEL, QEMU as for tools/vm/vm.sh; L1_MEM (2048), L1_SMP (2).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-npt=1 params='' budget=300 limit=120 strict=0 job='' name='' quiet=0
+npt=1 params='' budget=300 limit=120 strict=0 l2=0 job='' name='' quiet=0
 expect=()
 usage() { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--budget)	budget=$2; shift ;;
 	--timeout)	limit=$2; shift ;;
 	--strict)	strict=1 ;;
+	--l2)		l2=1 ;;
 	--job)		job=$2; shift ;;
 	--expect)	expect+=("$2"); shift ;;
 	--name)		name=$2; shift ;;
@@ -61,6 +63,7 @@ esac
 
 MEM=${L1_MEM:-2048} SMP=${L1_SMP:-2}
 INITRAMFS=$top/build/l1/initramfs.cpio
+[ $l2 = 1 ] && INITRAMFS=$top/build/l1/initramfs-l2.cpio
 . "$top/tools/vm/vm.sh"
 [ -f "$INITRAMFS" ] || { echo "run.sh: $INITRAMFS missing: run 'make l1-initramfs'" >&2; exit 2; }
 for t in "$@"; do
@@ -119,7 +122,7 @@ if vm_console_errors > /dev/null; then
 	complain "the kernel complained:"
 	vm_console_errors | head -20 | sed 's/^/      /'
 fi
-# A job that reports the MMU mode (run-tests) must be in the one
+# A job that reports the MMU mode (run-tests, l2-smoke) must be in the one
 # asked for: kvm_amd falls back to shadow paging without NPT.
 got=$(vm_mark_values kvm-mmu)
 if [ -n "$got" ] || grep -q 'run-tests' <<< "$job"; then

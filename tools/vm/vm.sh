@@ -14,6 +14,8 @@
 #   MEM        guest RAM in MiB              (2048)
 #   SMP        vCPUs                         (2)
 #   QEMU       the QEMU binary               (qemu-system-x86_64)
+#   ACCEL      QEMU's accelerator            (tcg; kvm for an L2 guest in
+#              the L1 VM of tools/l1/, where this file is sourced too)
 #
 # vm_boot DIR NAME JOB QEMU_ARGS CMDLINE
 #   Boot a guest that runs the shell code JOB (see tools/guest/lib.sh) with
@@ -39,6 +41,7 @@ vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${MEM:=2048}"
 : "${SMP:=2}"
 : "${QEMU:=qemu-system-x86_64}"
+: "${ACCEL:=tcg}"
 
 VM_PID= VM_SAMPLER_PID= VM_CSV= VM_LOG= VM_TMP=
 
@@ -70,7 +73,7 @@ vm_boot() {
 	exec {fd}<>"$fifo"
 	qemu_bin=$(command -v "$QEMU") || { vm_log "no $QEMU: run 'make deps'"; return 1; }
 	# shellcheck disable=SC2086
-	"$qemu_bin" -accel tcg -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
+	"$qemu_bin" -accel "$ACCEL" -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 		-display none -monitor none -serial stdio -no-reboot \
 		-kernel "$KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 quiet panic=-1 $cmdline" \

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run L2 guests inside the L1 VM, under L1's KVM: a bash script in L1 (the
+# initramfs of `mkinitramfs.sh --l2`) sources this file and then uses
+# tools/vm/vm.sh's functions exactly as the host does with L1: vm_boot,
+# vm_wait_mark, vm_wait_exit, vm_mark_time, ...  hostmem samples the L2 QEMU,
+# so VM_CSV holds L2's RSS (guest_ram_kib: the guest-RAM mapping) and its
+# markers stamped with L1's clock.
+#
+# L2 is the guest kernel and initramfs of the host build (so tools/guest/'s
+# init, lib.sh, stress-ng and pagecheck are there), with MEM=256 MiB and
+# SMP=1 unless set before sourcing.  L2_QEMU_ARGS are the QEMU arguments
+# every L2 needs; add devices after them, e.g.
+#   vm_boot /tmp/l2 run "$job" "$L2_QEMU_ARGS -device virtio-balloon-pci" ""
+#
+# l2_show_console [LOG]: print L2's console on L1's, each line prefixed
+# "l2| ", with L2's markers renamed so that the host does not take them
+# for L1's.
+: "${KERNEL:=/l2/bzImage}"
+: "${INITRAMFS:=/l2/initramfs.cpio}"
+: "${MEM:=256}"
+: "${SMP:=1}"
+# -cpu host: what L1's KVM offers; -nodefaults: no NIC nor VGA, whose ROMs
+# the L1 initramfs does not carry.
+# shellcheck disable=SC2034 # used by vm.sh and the sourcing script
+{
+	HOSTMEM=/usr/bin/hostmem
+	GEN_INIT_CPIO=/usr/bin/gen_init_cpio
+	ACCEL=kvm
+	L2_QEMU_ARGS="-cpu host -nodefaults"
+}
+# shellcheck source=tools/vm/vm.sh
+. /usr/lib/hinting/vm.sh
+
+l2_show_console() {
+	sed -e 's/@@mark /@@l2-mark /' -e 's/^/l2| /' "${1:-$VM_LOG}"
+}
