@@ -22,6 +22,8 @@
 #   --budget S     the whole run's time limit in seconds (default 300)
 #   --timeout S    each test's time limit in L1 (default 120)
 #   --strict       a skipped test fails the run
+#   --hugepages N  2 MiB huge pages L1 reserves at boot (default 16, 32 MiB;
+#                  tests backed by hugetlbfs skip without them)
 #   --l2           boot the initramfs with the L2 payload (mkinitramfs.sh --l2)
 #   --job CMDS     run this shell code in L1 instead of the tests (see
 #                  tools/guest/lib.sh for markers and l2.sh for L2 guests)
@@ -33,7 +35,7 @@
 # Environment: KERNEL, QEMU as for tools/vm/vm.sh; L1_MEM (2048), L1_SMP (2).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-npt=1 params='' budget=300 limit=120 strict=0 l2=0 job='' name='' quiet=0
+npt=1 params='' hugepages=16 budget=300 limit=120 strict=0 l2=0 job='' name='' quiet=0
 expect=()
 usage() { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--budget)	budget=$2; shift ;;
 	--timeout)	limit=$2; shift ;;
 	--strict)	strict=1 ;;
+	--hugepages)	hugepages=$2; shift ;;
 	--l2)		l2=1 ;;
 	--job)		job=$2; shift ;;
 	--expect)	expect+=("$2"); shift ;;
@@ -99,7 +102,9 @@ fi
 
 # loglevel=5: vm.sh boots with "quiet" (console loglevel 4), which hides
 # WARN()'s "WARNING:" lines and lockdep's reports, both KERN_WARNING.
-cmdline="loglevel=5 kvm_amd.npt=$npt $params"
+# Huge pages are reserved at boot, when memory is not yet fragmented; a
+# second hugepages= in --params would be ignored, hence the option.
+cmdline="loglevel=5 kvm_amd.npt=$npt hugepages=$hugepages $params"
 vm_log "L1 ($mode, $MEM MiB, $SMP vCPUs, budget ${budget}s): $cmdline"
 start=$SECONDS
 vm_boot "$top/build/l1/runs" "$name" "$job" "-cpu EPYC" "$cmdline" || exit 1
