@@ -100,8 +100,8 @@ $lines
 EOF"
 fi
 
-# loglevel=5: vm.sh boots with "quiet" (console loglevel 4), which hides
-# WARN()'s "WARNING:" lines and lockdep's reports, both KERN_WARNING.
+# loglevel=5 (vm.sh's default too): WARN()'s "WARNING:" lines and lockdep's
+# reports are KERN_WARNING, which a quiet console would hide.
 # Huge pages are reserved at boot, when memory is not yet fragmented; a
 # second hugepages= in --params would be ignored, hence the option.
 cmdline="loglevel=5 kvm_amd.npt=$npt hugepages=$hugepages $params"

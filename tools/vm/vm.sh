@@ -72,11 +72,13 @@ vm_boot() {
 	VM_TMP="$fifo $initrd"
 	exec {fd}<>"$fifo"
 	qemu_bin=$(command -v "$QEMU") || { vm_log "no $QEMU: run 'make deps'"; return 1; }
+	# loglevel=5, not quiet (4): WARN() and lockdep print at KERN_WARNING,
+	# and vm_console_errors must see them.
 	# shellcheck disable=SC2086
 	"$qemu_bin" -accel "$ACCEL" -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
 		-display none -monitor none -serial stdio -no-reboot \
 		-kernel "$KERNEL" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1 $cmdline" \
+		-append "console=ttyS0 loglevel=5 panic=-1 $cmdline" \
 		$qargs > "$fifo" 2> "$dir/$name.qemu.err" < /dev/null {fd}<&- &
 	VM_PID=$!
 	for ((i = 0; i < 200; i++)); do
