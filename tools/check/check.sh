@@ -85,6 +85,8 @@ t kvm-selftests-shadow 240 build-l1,build-tools "KVM selftests in an L1 VM, shad
 	tools/l1/run.sh --npt 0 --strict --quiet --budget 210
 t kvm-l2-smoke 240 build-l1,build-tools "an L2 guest boots under KVM in the L1 VM, its QEMU sampled there" \
 	make -s l2-smoke
+t l2-hinting 420 kvm-l2-smoke "L2 under our KVM: the hypercall and the virtio sink return memory, --verify clean" \
+	make -s l2-hinting L1_BUDGET=400
 
 # The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
 # DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.
