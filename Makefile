@@ -10,8 +10,9 @@
 #   make run         boot the guest with a shell on the console
 #   make demo        measure how fast each configuration returns memory
 #   make check       every test; the last line says "N passed, N failed"
-#   make bench       benchmarks: compression, and guest throughput under
-#                    alloc/free churn with reporting off/on/tuned and hinting
+#   make bench       benchmarks: compression, pfbench under -icount (guest
+#                    cost per page) and throughput under alloc/free churn,
+#                    reporting off/on/tuned and hinting
 #   make l1-selftests  KVM selftests on our kernel as an L1 host (NPT=0 for
 #                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
 #   make l2-smoke    an L2 guest under KVM in that L1 (NPT=0 too)
@@ -150,8 +151,8 @@ bench: deps
 	@$(MAKE) -s --no-print-directory kernel initramfs tools
 	@tools/vm/bench.sh --runs $(BENCH_RUNS)
 	@echo
-	@echo "Not measured yet: the capture hook's cost in ns per call, and a"
-	@echo "deterministic (-icount) comparison; no figures rather than made-up ones."
+	@echo "Not measured yet: exits and host CPU per hinted GiB, hypercall against"
+	@echo "virtio sink, in L1; no figures rather than made-up ones."
 
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
