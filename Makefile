@@ -92,7 +92,7 @@ kernel: config
 	@grep -E 'warning:|error:' $(OBJ)/build.log || true
 	@echo "  KERNEL  $(BZIMAGE)"
 
-$(INITRAMFS): tools/build/mkinitramfs.sh $(wildcard tools/guest/*) /usr/bin/stress-ng /bin/busybox
+$(INITRAMFS): tools/build/mkinitramfs.sh tools/build/initramfs-base.sh $(wildcard tools/guest/*) /usr/bin/stress-ng /bin/busybox
 	@tools/build/mkinitramfs.sh $(TOP) $(SRC) $@
 
 initramfs: tree

@@ -24,18 +24,15 @@ for prog in $progs; do
 	fi
 done
 
+# shellcheck source=tools/build/initramfs-base.sh
+. "$repo/tools/build/initramfs-base.sh"
 list=$work/list
 {
 	for d in /bin /sbin /dev /proc /sys /tmp /usr /usr/bin /usr/sbin /usr/lib \
 		 /usr/lib/hinting /lib /lib64 /lib/x86_64-linux-gnu /etc /root; do
 		echo "dir $d 755 0 0"
 	done
-	echo "nod /dev/console 600 0 0 c 5 1"
-	echo "nod /dev/null 666 0 0 c 1 3"
-	echo "file /bin/busybox /bin/busybox 755 0 0"
-	echo "slink /bin/sh busybox 777 0 0"
-	echo "file /init $repo/tools/guest/init 755 0 0"
-	echo "file /usr/lib/hinting/lib.sh $repo/tools/guest/lib.sh 644 0 0"
+	initramfs_base "$repo"
 	echo "file /usr/bin/stress-ng /usr/bin/stress-ng 755 0 0"
 	for prog in $progs; do
 		echo "file /usr/bin/$prog $work/$prog 755 0 0"
@@ -45,7 +42,6 @@ list=$work/list
 	while read -r lib; do
 		echo "file $lib $(readlink -f "$lib") 755 0 0"
 	done
-	echo "file /etc/passwd $repo/tools/guest/passwd 644 0 0"
 } > "$list.new"
 mv "$list.new" "$list"
 "$gen" "$list" > "$out.tmp"

@@ -89,19 +89,15 @@ if [ ! -x "$work/runone" ] || [ "$top/tools/l1/runone.c" -nt "$work/runone" ]; t
 	gcc -O2 -Wall -Wextra -Werror -static -o "$work/runone" "$top/tools/l1/runone.c"
 fi
 
+# shellcheck source=tools/build/initramfs-base.sh
+. "$top/tools/build/initramfs-base.sh"
 list=$work/list
 {
 	# The mount points and directories init and busybox --install use.
 	for d in /bin /sbin /dev /proc /sys /tmp /usr/bin /usr/sbin /root; do
 		echo "dir $d 755 0 0"
 	done
-	echo "nod /dev/console 600 0 0 c 5 1"
-	echo "nod /dev/null 666 0 0 c 1 3"
-	echo "file /bin/busybox /bin/busybox 755 0 0"
-	echo "slink /bin/sh busybox 777 0 0"
-	echo "file /init $top/tools/guest/init 755 0 0"
-	echo "file /usr/lib/hinting/lib.sh $top/tools/guest/lib.sh 644 0 0"
-	echo "file /etc/passwd $top/tools/guest/passwd 644 0 0"
+	initramfs_base "$top"
 	echo "file /usr/bin/run-tests $top/tools/l1/run-tests 755 0 0"
 	echo "file /usr/bin/runone $work/runone 755 0 0"
 	for t in "$@"; do
