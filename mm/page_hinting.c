@@ -26,28 +26,41 @@
  * Hand-off.  The page reporting worker (one, serialized, so that the
  * device's report() has one caller at a time) calls page_hinting_report()
  * instead of its scan while hinting is enabled.  That drains the per-CPU
- * arrays, compresses the records into sorted, merged min_order-aligned
- * candidates (page_hinting_compress.c) and, for each candidate block, under
- * the zone lock, keeps it only if it still is a free buddy block of at least
- * min_order, not already reported, not in an isolated pageblock (memory
- * offlining, alloc_contig_range()), and only while the zone stays above its
- * low watermark.  Kept blocks are taken off the free lists so that nothing
- * allocates them while the host drops them, handed to the device in batches
- * of at most 'batch' blocks, then put back and marked PG_reported by
- * page_reporting_drain(), as upstream's scan does; the mark is cleared when
- * the block is allocated or merges.  Allocations never wait for a hand-off:
- * they do not see the blocks that are out, and at most 'batch' blocks of at
- * most 2^MAX_PAGE_ORDER pages each are out at any time.
+ * arrays and compresses the records into sorted, merged min_order-aligned
+ * candidates (page_hinting_compress.c).
  *
- * Back-off.  A hinted block that the guest allocates again soon costs the
- * host a drop and a refault for nothing; under alloc/free churn that is
- * most of what a short delay hints.  So hinting counts the pages of hinted
- * blocks allocated within PH_REUSE_WINDOW of a pass (reused_pages), and
- * when more than a quarter of what a pass hinted came back that soon, it
- * doubles its delay, up to 2^PH_BACKOFF_MAX times delay_ms; when less than
- * a sixteenth did, it halves it again.  After ten seconds without a pass
- * it starts over at delay_ms, so that the first large free after a while is
- * hinted as fast as ever.
+ * Aging.  A block freed and allocated again within moments costs the host a
+ * drop and a refault and returns nothing, and under alloc/free churn that is
+ * most of what is freed.  So the candidates of a pass are not hinted at once:
+ * they wait for the next pass, delay_ms later, which hints those that were
+ * not freed again in between (a block freed again was allocated in between,
+ * and is in the new candidates) -- ph_subtract() -- and, below, only if they
+ * are still free.  A block is thus hinted once it has been free for between
+ * one and two pass intervals, and a block that lives for less than that
+ * between a free and an allocation is never hinted.
+ *
+ * Each block that aged is kept, under the zone lock, only if it still is a
+ * free buddy block of at least min_order, not already reported, not in an
+ * isolated pageblock (memory offlining, alloc_contig_range()), and only
+ * while the zone stays above its low watermark.  Kept blocks are taken off
+ * the free lists so that nothing allocates them while the host drops them,
+ * handed to the device in batches of at most 'batch' blocks, then put back
+ * and marked PG_reported by page_reporting_drain(), as upstream's scan
+ * does; the mark is cleared when the block is allocated or merges.
+ * Allocations never wait for a hand-off: they do not see the blocks that
+ * are out, and at most 'batch' blocks of at most 2^MAX_PAGE_ORDER pages
+ * each are out at any time.
+ *
+ * Back-off.  Aging spares the blocks reused within a pass interval, but
+ * churn with a longer period still has hinted blocks allocated again soon
+ * after their hint, each a drop and a refault for nothing.  So hinting
+ * counts the pages of hinted blocks allocated within PH_REUSE_WINDOW of a
+ * pass (reused_pages), and when more than a quarter of what a pass hinted
+ * came back that soon, it doubles its delay -- the pass interval, and so
+ * the age a block needs -- up to 2^PH_BACKOFF_MAX times delay_ms; when less
+ * than a sixteenth did, it halves it again.  After ten seconds without a
+ * pass it starts over at delay_ms, so that the first large free after a
+ * while is hinted as fast as ever.
  */
 #include <linux/cc_platform.h>
 #include <linux/cpu.h>
@@ -135,6 +148,13 @@ static unsigned int ph_delay_ms = 100;
 static atomic_t ph_scan_passes = ATOMIC_INIT(0);
 
 #define PH_DELAY_MS_MAX		60000
+
+/*
+ * The candidates of the last pass, waiting to be hinted by the next one if
+ * they stay free (see "Aging" above): sorted, disjoint, owned by the worker.
+ */
+static struct ph_range *ph_waiting;
+static size_t ph_nr_waiting;
 
 /*
  * The back-off state.  ph_reuse_until (jiffies) is written by the worker
@@ -483,7 +503,7 @@ static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 int page_hinting_report(struct page_reporting_dev_info *prdev,
 			struct scatterlist *sgl)
 {
-	size_t n = (size_t)nr_cpu_ids * PH_CPU_RECORDS, i;
+	size_t n = (size_t)nr_cpu_ids * PH_CPU_RECORDS, i, nr_aged;
 	struct ph_batch b = {
 		.prdev = prdev,
 		.sgl = sgl,
@@ -491,7 +511,7 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 			       PAGE_REPORTING_CAPACITY),
 		.order = READ_ONCE(page_hinting_min_order),
 	};
-	struct ph_range *buf;
+	struct ph_range *buf, *aged = NULL, *waiting = NULL;
 	unsigned long hinted;
 	int err = 0;
 
@@ -508,11 +528,39 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 	ph_count(PH_CANDIDATES, n);
 	ph_count(PH_PASSES, 1);
 
-	for (i = 0; i < n && !err; i++)
-		err = ph_report_range(&b, buf[i].start, buf[i].end);
+	/*
+	 * What waited and was not freed again ages into @aged; what was freed
+	 * since the last pass waits for the next one.  Without memory for
+	 * either, the free list scan stands in for the candidates lost.
+	 */
+	if (n)
+		waiting = kvmalloc_array(n, sizeof(*waiting), GFP_KERNEL);
+	if (ph_nr_waiting)
+		aged = kvmalloc_array(ph_nr_waiting + n, sizeof(*aged), GFP_KERNEL);
+	if ((n && !waiting) || (ph_nr_waiting && !aged)) {
+		ph_count(PH_ERRORS, 1);
+		atomic_set(&ph_scan_passes, PH_SCAN_PASSES);
+		kvfree(waiting);
+		waiting = NULL;
+		n = 0;
+	}
+	nr_aged = aged ? ph_subtract(ph_waiting, ph_nr_waiting, buf, n, aged) : 0;
+	if (waiting)
+		memcpy(waiting, buf, n * sizeof(*waiting));
+	kvfree(buf);
+	kvfree(ph_waiting);
+	ph_waiting = waiting;
+	ph_nr_waiting = n;
+
+	for (i = 0; i < nr_aged && !err; i++)
+		err = ph_report_range(&b, aged[i].start, aged[i].end);
 	if (!err)
 		err = ph_flush(&b);
-	kvfree(buf);
+	kvfree(aged);
+
+	/* The candidates now waiting need a pass of their own. */
+	if (ph_nr_waiting)
+		__page_reporting_notify();
 
 	ph_last_hinted = ph_stat_sum(PH_HINTED_PAGES) - hinted;
 	ph_last_pass = jiffies;

@@ -12,6 +12,10 @@
  * pieces), and the result is sorted and merged, so that each candidate block
  * is validated once however often it was freed.
  *
+ * Aging.  A block is hinted only once it has stayed free for a whole pass
+ * interval: the candidates of one pass wait for the next, which hints those
+ * that were not freed again meanwhile (ph_subtract()) and are still free.
+ *
  * See page_hinting_compress.h for why this file depends on nothing but basic
  * types and sort().
  */
@@ -82,4 +86,53 @@ size_t ph_compress(struct ph_range *r, size_t n, unsigned int order)
 		}
 	}
 	return n;
+}
+
+/**
+ * ph_subtract() - the parts of some candidates that others do not cover
+ * @a: @na sorted, disjoint ranges, as ph_compress() returns them
+ * @na: the number of ranges in @a (0 is fine)
+ * @b: @nb sorted, disjoint ranges, as ph_compress() returns them
+ * @nb: the number of ranges in @b (0 is fine)
+ * @out: room for @na + @nb ranges, overlapping neither @a nor @b
+ *
+ * Writes to @out, in ascending order, the maximal runs of page frames that
+ * lie in a range of @a and in no range of @b.  Each range of @b splits at
+ * most one range of @a in two, hence the room needed.
+ *
+ * Runs in O(@na + @nb) time; it neither sleeps nor allocates.
+ *
+ * Return: the number of ranges written, at most @na + @nb.
+ */
+size_t ph_subtract(const struct ph_range *a, size_t na,
+		   const struct ph_range *b, size_t nb, struct ph_range *out)
+{
+	size_t i, j = 0, k, m = 0;
+
+	for (i = 0; i < na; i++) {
+		unsigned long start = a[i].start, end = a[i].end;
+
+		/* The ranges of @b before this one cannot cut the next ones. */
+		while (j < nb && b[j].end <= start)
+			j++;
+		/*
+		 * A range of @b that reaches past @end may still cut the next
+		 * range of @a, so the walk over the overlapping ones uses @k.
+		 */
+		for (k = j; k < nb && b[k].start < end && start < end; k++) {
+			if (b[k].start > start) {
+				out[m].start = start;
+				out[m].end = b[k].start;
+				m++;
+			}
+			if (b[k].end > start)
+				start = b[k].end < end ? b[k].end : end;
+		}
+		if (start < end) {
+			out[m].start = start;
+			out[m].end = end;
+			m++;
+		}
+	}
+	return m;
 }

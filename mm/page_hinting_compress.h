@@ -54,5 +54,7 @@ static inline void ph_rec_unpack(unsigned long rec, struct ph_range *r)
 }
 
 size_t ph_compress(struct ph_range *r, size_t n, unsigned int order);
+size_t ph_subtract(const struct ph_range *a, size_t na,
+		   const struct ph_range *b, size_t nb, struct ph_range *out);
 
 #endif /* _MM_PAGE_HINTING_COMPRESS_H */

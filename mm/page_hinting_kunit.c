@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of free page hinting's in-kernel parts: the per-CPU record
- * arrays (fill, overflow, drain) and the validation and hand-off of free
- * blocks against the real buddy allocator.
+ * arrays (fill, overflow, drain), the validation and hand-off of free
+ * blocks against the real buddy allocator, and their aging across passes.
  *
  * Included at the end of page_hinting.c, so that the tests reach its static
  * functions; built with CONFIG_PAGE_HINTING_KUNIT_TEST.  Run at boot with
@@ -177,10 +177,65 @@ static void ph_test_free_block(struct kunit *test)
 	spin_unlock_irq(&zone->lock);
 }
 
+/*
+ * A captured block is hinted by the pass after the one that collected it,
+ * and only if it was not freed again in between: a block that lives for
+ * less than a pass interval between a free and an allocation is never
+ * hinted.
+ */
+static void ph_test_aging(struct kunit *test)
+{
+	const unsigned int order = MAX_PAGE_ORDER;
+	struct ph_test_dev dev = { .prdev.report = ph_test_report };
+	struct scatterlist *sgl;
+	struct page *page;
+	unsigned long pfn;
+
+	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+
+	/* A pass with nothing captured empties the waiting list. */
+	KUNIT_ASSERT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_ASSERT_EQ(test, ph_nr_waiting, 0);
+	dev.calls = 0;
+
+	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+	if (!page)
+		kunit_skip(test, "no free order-%u block", order);
+	pfn = page_to_pfn(page);
+	__free_pages(page, order);
+	__page_hinting_record(pfn, order);
+
+	/* Collected by this pass: too young to be hinted. */
+	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_EXPECT_EQ(test, dev.calls, 0);
+	KUNIT_EXPECT_EQ(test, ph_nr_waiting, 1);
+
+	/* Freed again before the next pass: still too young. */
+	__page_hinting_record(pfn, order);
+	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_EXPECT_EQ(test, dev.calls, 0);
+
+	/* Free for a whole pass interval: hinted. */
+	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_EXPECT_EQ(test, ph_nr_waiting, 0);
+	if (dev.calls != 1 || dev.page != page)
+		kunit_skip(test, "the block was reallocated during the test");
+	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
+
+	/* As in ph_test_free_block(): leave no PG_reported behind. */
+	spin_lock_irq(&page_zone(page)->lock);
+	if (PageBuddy(page) && PageReported(page))
+		__clear_bit(PG_reported, &page->flags);
+	spin_unlock_irq(&page_zone(page)->lock);
+}
+
 static struct kunit_case ph_test_cases[] = {
 	KUNIT_CASE(ph_test_fill_drain),
 	KUNIT_CASE(ph_test_overflow),
 	KUNIT_CASE(ph_test_free_block),
+	KUNIT_CASE(ph_test_aging),
 	{}
 };
 

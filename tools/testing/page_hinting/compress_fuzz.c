@@ -5,7 +5,9 @@
  * reads the candidates back as the maximal runs of marked pages; ph_compress()
  * must produce exactly those runs.  Range sets are drawn to hit the edge
  * cases often: duplicates, nesting, adjacency, empty ranges, a few or a full
- * array, pfns near the top of the address space.
+ * array, pfns near the top of the address space.  Each iteration also
+ * compresses a second set and checks ph_subtract() of the two candidate
+ * lists against the same kind of bitmap model.
  *
  * usage: compress_fuzz [ITERATIONS [SEED]]
  */
@@ -69,6 +71,78 @@ static size_t model(const struct ph_range *in, size_t n, unsigned int order,
 	return m;
 }
 
+/*
+ * Draw @n ranges inside the model's window at @base, starting within
+ * @spread of it: empty, duplicated, buddy-aligned and short ranges.
+ */
+static void draw(struct ph_range *in, size_t n, unsigned int order,
+		 unsigned long base, unsigned long spread)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned long start = base + below(spread);
+		unsigned long len;
+
+		switch (below(6)) {
+		case 0:
+			len = 0;		/* empty */
+			break;
+		case 1:
+			if (i) {
+				in[i] = in[below(i)];	/* a duplicate */
+				continue;
+			}
+			len = 1;
+			break;
+		case 2:
+			len = 1UL << below(order + 2);	/* a buddy block */
+			start &= ~(len - 1);
+			if (start < base)
+				start = base;
+			break;
+		default:
+			len = 1 + below(40);
+		}
+		in[i].start = start;
+		in[i].end = start + len;
+		if (below(16) == 0) {		/* reversed: empty too */
+			in[i].end = start;
+			in[i].start = start + len;
+		}
+	}
+}
+
+/*
+ * The reference for ph_subtract(): mark the pages of @a, unmark those of
+ * @b, and collect the runs of marked pages.
+ */
+static size_t sub_model(const struct ph_range *a, size_t na,
+			const struct ph_range *b, size_t nb,
+			unsigned long base, struct ph_range *out)
+{
+	unsigned long p;
+	size_t i, m = 0;
+
+	memset(bitmap, 0, sizeof(bitmap));
+	for (i = 0; i < na; i++)
+		memset(bitmap + a[i].start - base, 1, a[i].end - a[i].start);
+	for (i = 0; i < nb; i++)
+		memset(bitmap + b[i].start - base, 0, b[i].end - b[i].start);
+	for (p = 0; p < SPAN; p++) {
+		if (!bitmap[p])
+			continue;
+		if (m && out[m - 1].end == base + p) {
+			out[m - 1].end++;
+		} else {
+			out[m].start = base + p;
+			out[m].end = base + p + 1;
+			m++;
+		}
+	}
+	return m;
+}
+
 static void dump(const char *what, const struct ph_range *r, size_t n)
 {
 	size_t i;
@@ -82,6 +156,7 @@ static void dump(const char *what, const struct ph_range *r, size_t n)
 int main(int argc, char **argv)
 {
 	static struct ph_range in[MAXN], work[MAXN], want[SPAN];
+	static struct ph_range in2[256], work2[256], diff[MAXN + 256];
 	unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
 	unsigned long seed = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
 	unsigned long it, records = 0;
@@ -93,7 +168,8 @@ int main(int argc, char **argv)
 		/* The model's window: anywhere, or at the top of 52-bit pfns. */
 		unsigned long base = below(4) == 0 ?
 			(1UL << 52) - SPAN : below(1UL << 40) & ~1023UL;
-		size_t n, i, got, m;
+		size_t n, n2, got, got2, m;
+		unsigned int order2;
 		/*
 		 * Few distinct values make duplicates and overlaps common.  The
 		 * largest start, plus the longest range (2048), widened by a
@@ -111,37 +187,7 @@ int main(int argc, char **argv)
 		default:
 			n = 1 + below(256);
 		}
-		for (i = 0; i < n; i++) {
-			unsigned long start = base + below(spread);
-			unsigned long len;
-
-			switch (below(6)) {
-			case 0:
-				len = 0;		/* empty */
-				break;
-			case 1:
-				if (i) {
-					in[i] = in[below(i)];	/* a duplicate */
-					continue;
-				}
-				len = 1;
-				break;
-			case 2:
-				len = 1UL << below(order + 2);	/* a buddy block */
-				start &= ~(len - 1);
-				if (start < base)
-					start = base;
-				break;
-			default:
-				len = 1 + below(40);
-			}
-			in[i].start = start;
-			in[i].end = start + len;
-			if (below(16) == 0) {		/* reversed: empty too */
-				in[i].end = start;
-				in[i].start = start + len;
-			}
-		}
+		draw(in, n, order, base, spread);
 		memcpy(work, in, n * sizeof(*in));
 		got = ph_compress(work, n, order);
 		m = model(in, n, order, base, want);
@@ -155,9 +201,29 @@ int main(int argc, char **argv)
 			printf("not ok 1 - %lu random range sets agree with the model\n", iters);
 			return 1;
 		}
+
+		/* A second candidate list, at any order up to the first's. */
+		order2 = below(order + 1);
+		n2 = below(256);
+		draw(in2, n2, order2, base, spread);
+		memcpy(work2, in2, n2 * sizeof(*in2));
+		got2 = ph_compress(work2, n2, order2);
+		m = sub_model(work, got, work2, got2, base, want);
+		n = ph_subtract(work, got, work2, got2, diff);
+		if (n != m || memcmp(diff, want, m * sizeof(*want))) {
+			fprintf(stderr, "compress_fuzz: subtraction mismatch at iteration %lu (seed %lu, base %#lx)\n",
+				it, seed, base);
+			dump("a", work, got);
+			dump("b", work2, got2);
+			dump("ph_subtract", diff, n);
+			dump("model", want, m);
+			printf("not ok 2 - %lu random subtractions agree with the model\n", iters);
+			return 1;
+		}
 	}
 	printf("ok 1 - %lu random range sets (%lu records, seed %lu) agree with the model\n",
 	       iters, records, seed);
-	printf("1..1\n");
+	printf("ok 2 - %lu random subtractions agree with the model\n", iters);
+	printf("1..2\n");
 	return 0;
 }

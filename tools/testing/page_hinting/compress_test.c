@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of ph_compress() and the record packing: duplicates, full
- * overlap, adjacency, widening, empty and full arrays, overflow.  TAP.
+ * overlap, adjacency, widening, empty and full arrays, overflow; and of
+ * ph_subtract(): holes, cuts at either end, ranges of the second list that
+ * span several of the first, empty lists.  TAP.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,11 +153,73 @@ static void test_records(void)
 	}
 }
 
+/* Subtract @b (nb ranges) from @a (na) and compare with @want (m ranges). */
+static void check_sub(const char *name, const struct ph_range *a, size_t na,
+		      const struct ph_range *b, size_t nb,
+		      const struct ph_range *want, size_t m)
+{
+	struct ph_range *out = malloc((na + nb + 1) * sizeof(*out));
+	size_t got, i;
+	int ok;
+
+	got = ph_subtract(a, na, b, nb, out);
+	ok = got == m;
+	for (i = 0; ok && i < m; i++)
+		ok = out[i].start == want[i].start && out[i].end == want[i].end;
+	tests++;
+	if (ok) {
+		printf("ok %d - subtract: %s\n", tests, name);
+	} else {
+		failures++;
+		printf("not ok %d - subtract: %s: got %zu:", tests, name, got);
+		for (i = 0; i < got && i < 16; i++)
+			printf(" [%#lx,%#lx)", out[i].start, out[i].end);
+		printf("\n");
+	}
+	free(out);
+}
+
+#define SUB(name, a, b, want)						\
+	do {								\
+		const struct ph_range _a[] = a, _b[] = b, _w[] = want;	\
+		check_sub(name, _a, sizeof(_a) / sizeof(_a[0]),		\
+			  _b, sizeof(_b) / sizeof(_b[0]),		\
+			  _w, sizeof(_w) / sizeof(_w[0]));		\
+	} while (0)
+
+static void test_subtract(void)
+{
+	check_sub("both empty", NULL, 0, NULL, 0, NULL, 0);
+	SUB("nothing to subtract", A(R(0, 10), R(20, 30)), A(),
+	    A(R(0, 10), R(20, 30)));
+	SUB("nothing to subtract from", A(), A(R(0, 10)), A());
+	SUB("disjoint lists", A(R(0, 10), R(40, 50)), A(R(10, 20), R(30, 40)),
+	    A(R(0, 10), R(40, 50)));
+	SUB("the same list leaves nothing", A(R(0, 10), R(20, 30)),
+	    A(R(0, 10), R(20, 30)), A());
+	SUB("a hole in the middle", A(R(0, 100)), A(R(40, 60)),
+	    A(R(0, 40), R(60, 100)));
+	SUB("cut at the start", A(R(10, 100)), A(R(0, 20)), A(R(20, 100)));
+	SUB("cut at the end", A(R(10, 100)), A(R(90, 200)), A(R(10, 90)));
+	SUB("several holes", A(R(0, 100)), A(R(10, 20), R(30, 40), R(99, 100)),
+	    A(R(0, 10), R(20, 30), R(40, 99)));
+	SUB("one range covers several", A(R(0, 10), R(20, 30), R(40, 50)),
+	    A(R(5, 45)), A(R(0, 5), R(45, 50)));
+	SUB("one range cuts the end of one and the start of the next",
+	    A(R(0, 10), R(20, 30)), A(R(8, 22)), A(R(0, 8), R(22, 30)));
+	SUB("ranges of b before and after all of a", A(R(100, 200)),
+	    A(R(0, 10), R(300, 400)), A(R(100, 200)));
+	SUB("the top of the address space", A(R(~0UL - 100, ~0UL)),
+	    A(R(~0UL - 50, ~0UL - 40)),
+	    A(R(~0UL - 100, ~0UL - 50), R(~0UL - 40, ~0UL)));
+}
+
 int main(void)
 {
 	test_shapes();
 	test_full_array();
 	test_records();
+	test_subtract();
 	printf("1..%d\n", tests);
 	return failures ? 1 : 0;
 }
