@@ -275,7 +275,15 @@ bool page_hinting_scan_due(void)
 {
 	if (!page_hinting_active())
 		return true;
-	return atomic_dec_if_positive(&ph_scan_passes) >= 0;
+	if (atomic_dec_if_positive(&ph_scan_passes) < 0)
+		return false;
+	/*
+	 * Run the passes the scan still needs one after the other, not at
+	 * the next burst of frees: the scan reports every free block, young
+	 * or not, and would take those frees before they age.
+	 */
+	__page_reporting_notify();
+	return true;
 }
 
 /* Move the records of @pc to @dst; @pc's CPU cannot add records meanwhile. */
