@@ -8,11 +8,13 @@
 #   make initramfs   busybox + stress-ng + the guest scripts
 #   make tools       the host memory sampler (build/tools/hostmem)
 #   make run         boot the guest with a shell on the console
-#   make demo        measure how fast each configuration returns memory
+#   make demo        measure how fast each configuration returns memory,
+#                    then the two sinks inside L1 (NESTED=0 skips those)
 #   make check       every test; the last line says "N passed, N failed"
 #   make bench       benchmarks: compression, pfbench under -icount (guest
 #                    cost per page) and throughput under alloc/free churn,
-#                    reporting off/on/tuned and hinting
+#                    reporting off/on/tuned and hinting; then the sinks'
+#                    host cost per hinted GiB inside L1 (NESTED=0 skips)
 #   make l1-selftests  KVM selftests on our kernel as an L1 host (NPT=0 for
 #                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
 #   make l2-smoke    an L2 guest under KVM in that L1 (NPT=0 too)
@@ -55,6 +57,7 @@ KMAKE = MAKEFLAGS= $(MAKE) -C $(SRC) O=$(OBJ) CC="ccache gcc" -j$(JOBS)
 # `make demo` options: see tools/vm/demo.sh --help.
 RUNS ?= 1
 BENCH_RUNS ?= 3
+NESTED ?= 1
 MEM ?= 2048
 SMP ?= 2
 WORKLOAD ?= stress-ng --vm 2 --vm-bytes 1500M --vm-keep --timeout 20s
@@ -108,9 +111,16 @@ run: kernel initramfs
 		-nographic -no-reboot -kernel $(BZIMAGE) -initrd $(INITRAMFS) \
 		-append "console=ttyS0 panic=-1 $(CMDLINE)" $(QEMU_ARGS)
 
-demo: kernel initramfs tools
+demo: kernel initramfs tools $(if $(filter 1,$(NESTED)),nested-deps)
 	@tools/vm/demo.sh --runs $(RUNS) --mem $(MEM) --smp $(SMP) \
 		--workload "$(WORKLOAD)" $(if $(ROWS),--rows "$(ROWS)")
+ifeq ($(NESTED),1)
+	@tools/l1/sinks.sh --table demo --runs $(RUNS)
+endif
+
+# What the rows measured inside L1 need: L1's initramfs with L2's payload.
+nested-deps: L2 := 1
+nested-deps: kernel tools l1-initramfs
 
 # Static KVM selftests from the prepared tree, against its uapi headers.
 kvm-selftests: tree
@@ -150,9 +160,10 @@ bench: deps
 	@$(MAKE) -s --no-print-directory -C tools/testing/page_hinting O=$(TOOLS) bench
 	@$(MAKE) -s --no-print-directory kernel initramfs tools
 	@tools/vm/bench.sh --runs $(BENCH_RUNS)
-	@echo
-	@echo "Not measured yet: exits and host CPU per hinted GiB, hypercall against"
-	@echo "virtio sink, in L1; no figures rather than made-up ones."
+ifeq ($(NESTED),1)
+	@$(MAKE) -s --no-print-directory nested-deps
+	@tools/l1/sinks.sh --table bench --runs $(BENCH_RUNS) --orders "9 0"
+endif
 
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
@@ -161,4 +172,4 @@ distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting
+	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps

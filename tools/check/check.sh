@@ -87,6 +87,8 @@ t kvm-l2-smoke 240 build-l1,build-tools "an L2 guest boots under KVM in the L1 V
 	make -s l2-smoke
 t l2-hinting 420 kvm-l2-smoke "L2 under our KVM: the hypercall and the virtio sink return memory, --verify clean" \
 	make -s l2-hinting L1_BUDGET=400
+t sink-cost 300 l2-hinting "L2 under our KVM: each sink's host cost (exits, CPU) is measured on its own path" \
+	tools/check/test_sink_cost.sh
 
 # The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
 # DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.

@@ -59,14 +59,16 @@ stats='for f in hinted_bytes reused_pages; do mark "$f=$(cat /sys/kernel/mm/page
 # bench NAME EXTRA_QEMU_ARGS JOB METRIC_AWK: boot each configuration $runs
 # times with JOB and collect the number METRIC_AWK prints from the console
 # log, into results[config] (and hinted MiB per run into hinted[config]).
+# The runs are interleaved (run 1 of every configuration, then run 2, ...)
+# so that a drift in the host's speed over the benchmark spreads over all
+# configurations instead of favouring the first.
 declare -A results hinted reused
 bench() {
-	local bname=$1 extra=$2 job=$3 metric=$4 c name qargs cmdline r v vals mibs reu
+	local bname=$1 extra=$2 job=$3 metric=$4 c name qargs cmdline r v
 
-	for c in "${configs[@]}"; do
-		IFS='|' read -r name qargs cmdline <<< "$c"
-		vals=() mibs=() reu=()
-		for ((r = 1; r <= runs; r++)); do
+	for ((r = 1; r <= runs; r++)); do
+		for c in "${configs[@]}"; do
+			IFS='|' read -r name qargs cmdline <<< "$c"
 			vm_log "$bname: $name.run$r"
 			vm_boot "$out" "$bname.$name.run$r" "$job
 $stats" "$qargs $extra" "$cmdline"
@@ -76,13 +78,10 @@ $stats" "$qargs $extra" "$cmdline"
 				{ vm_log "$name.run$r: the workload failed; see $VM_LOG"; exit 1; }
 			v=$(awk "$metric" "$VM_LOG")
 			[ -n "$v" ] || { vm_log "$name.run$r: no metric in $VM_LOG"; exit 1; }
-			vals+=("$v")
-			mibs+=("$(vm_mark_values hinted_bytes | awk '{ printf "%d", $1 / 1048576 }')")
-			reu+=("$(vm_mark_values reused_pages | awk '{ printf "%d", $1 / 256 }')")
+			results[$name]+="$v "
+			hinted[$name]+="$(vm_mark_values hinted_bytes | awk '{ printf "%d", $1 / 1048576 }') "
+			reused[$name]+="$(vm_mark_values reused_pages | awk '{ printf "%d", $1 / 256 }') "
 		done
-		results[$name]="${vals[*]}"
-		hinted[$name]="${mibs[*]}"
-		reused[$name]="${reu[*]}"
 	done
 }
 
@@ -109,11 +108,11 @@ table() {
 			ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { print b / a }')
 			printf '%-16s %10.1f %11.1f-%-11.1f %7.3fx %+10.1f  %s / %s\n' "$name" "$med" "$lo" "$hi" \
 				"$ratio" "$(awk -v a="$med" -v b="$base" 'BEGIN { print a - b }')" \
-				"${hinted[$name]}" "${reused[$name]}"
+				"${hinted[$name]% }" "${reused[$name]% }"
 		else
 			ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { print a / b }')
 			printf '%-16s %10.1f %11.1f-%-11.1f %7.3fx %10s  %s / %s\n' "$name" "$med" "$lo" "$hi" \
-				"$ratio" "" "${hinted[$name]}" "${reused[$name]}"
+				"$ratio" "" "${hinted[$name]% }" "${reused[$name]% }"
 		fi
 	done
 	echo "($unit)"
