@@ -11,12 +11,13 @@
 # marker) and prints one line per run:
 #
 #   @@mark sink-cost sink=S order=O run=R hinted_kib=.. t90_s=..
-#     returned_pct=.. floor_mib=.. exits=.. hypercalls=.. irqs=..
+#     returned_kib=.. returned_pct=.. floor_mib=.. exits=.. hypercalls=.. irqs=..
 #     discard_us=.. sys_us=.. other_us=..
 #
-# hinted_kib is what L2 handed over in the window (its hinted_bytes); t90_s,
-# returned_pct and floor_mib are hostmem-summary's figures for the QEMU's
-# guest RAM.  The rest are increments over the window, workload included
+# hinted_kib is what L2's hinting handed over in the window (its
+# hinted_bytes; not what upstream's free list scan, its backstop, reported
+# through the same sink); returned_kib (peak - floor), t90_s, returned_pct
+# and floor_mib are hostmem-summary's figures for the QEMU's guest RAM.  The rest are increments over the window, workload included
 # (the off sink's runs measure that part): exits, hypercalls, irqs (injected
 # interrupts) and discard_us (time in KVM's discard handler) from the VM's
 # KVM statistics in debugfs; sys_us, the kernel time of all of QEMU's
@@ -130,9 +131,9 @@ for sink in "$@"; do
 			s1=$(snap "$VM_PID")
 			read -r e1 h1 i1 d1 k1 o1 <<< "$s1"
 			echo "sink-cost: $name: counters $s0 -> $s1"
-			returned_pct='' t90_s='' floor_mib=''
+			returned_pct='' t90_s='' floor_mib='' peak_mib=''
 			eval "$("$summary" -k "$VM_CSV" |
-				grep -E '^(returned_pct|t90_s|floor_mib)=')"
+				grep -E '^(returned_pct|t90_s|floor_mib|peak_mib)=')"
 			# hinted_bytes: its value before the workload and its last.
 			hinted=$(awk -F, '
 				$8 ~ /^hinted_bytes=/ {
@@ -142,6 +143,8 @@ for sink in "$@"; do
 			vm_stop
 			mark "sink-cost sink=$sink order=$order run=$r" \
 				"hinted_kib=$hinted t90_s=$t90_s" \
+				"returned_kib=$(awk -v p="$peak_mib" -v f="$floor_mib" \
+					'BEGIN { printf "%d", (p - f) * 1024 }')" \
 				"returned_pct=$returned_pct floor_mib=$floor_mib" \
 				"exits=$((e1 - e0)) hypercalls=$((h1 - h0))" \
 				"irqs=$((i1 - i0)) discard_us=$(((d1 - d0) / 1000))" \
