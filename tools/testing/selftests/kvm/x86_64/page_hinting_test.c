@@ -16,6 +16,16 @@
  * KVM_CAP_DISCARD_RANGES gets -KVM_ENOSYS, a call the VMM asked to see
  * exits with KVM_EXIT_HYPERCALL, and mappings that must not be dropped
  * (read-only memslots, private file mappings, mlocked memory) are refused.
+ *
+ * Last, a fuzzer in the guest makes -n calls (default 100000) of random
+ * lists, mostly malformed -- unaligned, empty, oversized and wrapping
+ * ranges, ranges across memslot edges, outside every memslot and in the
+ * APIC page, bad counts, flags and list addresses -- and checks each
+ * result against a model: the error of the first entry, or a count no
+ * larger than the valid prefix.  It runs on one vCPU, then on two at once
+ * while the host deletes and re-creates a memslot that some entries hit.
+ *
+ * usage: page_hinting_test [-n FUZZ_CALLS] [-s SEED]
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,6 +52,10 @@
 #define EXTRA_GPA	(TEST_GPA + TEST_SIZE + (16ULL << 20))
 #define EXTRA_SIZE	(2ULL << 20)
 #define SZ_2M		(2ULL << 20)
+/* The memslot the fuzzer's second phase deletes and re-creates. */
+#define FLAP_SLOT	12
+#define FLAP_GPA	(TEST_GPA + TEST_SIZE + (64ULL << 20))
+#define FLAP_SIZE	SZ_2M
 
 /* The commands the host gives the guest through the global 'cmd'. */
 enum {
@@ -49,6 +63,7 @@ enum {
 	OP_CHECK,	/* count pages in [a0, a0 + a1) not matching seed a2, or zero if a3 */
 	OP_HINT,	/* KVM_HC_DISCARD_RANGES(a0, a1, a2) */
 	OP_NEIGHBOUR,	/* vCPU 1: write and check [a0, a0 + a1) until told to stop */
+	OP_FUZZ,	/* a0 random calls, seed a1, list page gva a2 / gpa a3 per vCPU */
 };
 
 struct command {
@@ -93,10 +108,194 @@ static uint64_t guest_check(uint64_t start, uint64_t npages, uint64_t seed,
 	return bad;
 }
 
+/* The fuzzer: xorshift64*, one state per vCPU. */
+static uint64_t fz_next(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 2685821657736338717ULL;
+}
+
+static uint64_t fz_below(uint64_t *state, uint64_t n)
+{
+	return n ? fz_next(state) % n : 0;
+}
+
+/* Whether the flapping memslot exists some of the time (phase two). */
+static bool fz_flap;
+
+/*
+ * A random entry: valid in the test region, or malformed in one way.  No
+ * entry ever covers memslot 0, where the guest's code and data live.
+ */
+static void fz_entry(uint64_t *st, struct kvm_discard_range *e)
+{
+	uint64_t k = 1 + fz_below(st, 8);
+
+	switch (fz_below(st, fz_flap ? 10 : 9)) {
+	case 0:
+	case 1:		/* valid */
+		e->size = (1 + fz_below(st, 64)) * PAGE_SIZE;
+		e->gpa = TEST_GPA + fz_below(st, TEST_PAGES - e->size / PAGE_SIZE + 1) *
+				    PAGE_SIZE;
+		break;
+	case 2:		/* unaligned address */
+		e->gpa = TEST_GPA + fz_below(st, TEST_SIZE - PAGE_SIZE);
+		e->gpa |= 8;
+		e->size = PAGE_SIZE;
+		break;
+	case 3:		/* unaligned size */
+		e->gpa = TEST_GPA;
+		e->size = k * PAGE_SIZE + 1 + fz_below(st, PAGE_SIZE - 1);
+		break;
+	case 4:		/* empty */
+		e->gpa = TEST_GPA + fz_below(st, TEST_PAGES) * PAGE_SIZE;
+		e->size = 0;
+		break;
+	case 5:		/* above the maximum size */
+		e->gpa = TEST_GPA;
+		e->size = KVM_DISCARD_RANGES_MAX_SIZE + k * PAGE_SIZE;
+		break;
+	case 6:		/* at the top of the address space, wrapping or not */
+		e->gpa = -(k * PAGE_SIZE);
+		e->size = (1 + fz_below(st, 16)) * PAGE_SIZE;
+		break;
+	case 7:		/* across the start or the end of the test memslot */
+		if (fz_below(st, 2))
+			e->gpa = TEST_GPA + TEST_SIZE - k * PAGE_SIZE;
+		else
+			e->gpa = TEST_GPA - k * PAGE_SIZE;
+		e->size = (k + 1 + fz_below(st, 8)) * PAGE_SIZE;
+		break;
+	case 8:		/* outside every memslot, or in the APIC page */
+		e->gpa = fz_below(st, 2) ? 0xfee00000 :
+			 (1ULL << 40) + fz_below(st, 1 << 20) * PAGE_SIZE;
+		e->size = k * PAGE_SIZE;
+		break;
+	default:	/* in the memslot that comes and goes */
+		e->gpa = FLAP_GPA + fz_below(st, FLAP_SIZE / PAGE_SIZE - k + 1) * PAGE_SIZE;
+		e->size = k * PAGE_SIZE;
+		break;
+	}
+}
+
+/*
+ * The model of one entry: 0 if KVM must drop it, its error if it must
+ * refuse it, 1 if either may happen (the memslot that comes and goes).
+ */
+static int64_t fz_expect(const struct kvm_discard_range *e)
+{
+	uint64_t end = e->gpa + e->size;
+
+	if ((e->gpa | e->size) & (PAGE_SIZE - 1) || !e->size ||
+	    e->size > KVM_DISCARD_RANGES_MAX_SIZE || end < e->gpa)
+		return -KVM_EINVAL;
+	if (e->gpa >= TEST_GPA && end <= TEST_GPA + TEST_SIZE)
+		return 0;
+	if (fz_flap && e->gpa >= FLAP_GPA && end <= FLAP_GPA + FLAP_SIZE)
+		return 1;
+	return -KVM_EFAULT;
+}
+
+/*
+ * @calls random calls with the list page at @list (gva) / @list_gpa; every
+ * result must agree with the model.  Returns the calls that dropped memory.
+ */
+static uint64_t guest_fuzz(uint64_t calls, uint64_t seed,
+			   struct kvm_discard_range *list, uint64_t list_gpa)
+{
+	uint64_t st = seed * 0x9e3779b97f4a7c15ULL + 1, c, n, i, j, dropped = 0;
+	int64_t ret, want;
+
+	for (c = 0; c < calls; c++) {
+		uint64_t gpa = list_gpa, flags = 0;
+
+		n = fz_below(&st, 16) ? 1 + fz_below(&st, 40) : PAGE_SIZE / sizeof(*list);
+		for (i = 0; i < n; i++)
+			fz_entry(&st, &list[i]);
+
+		/* One call in eight is malformed itself. */
+		want = 0;
+		switch (fz_below(&st, 64)) {
+		case 0:
+			flags = 1 + fz_below(&st, 1 << 16);
+			want = -KVM_EINVAL;
+			break;
+		case 1:
+			n = 0;
+			want = -KVM_EINVAL;
+			break;
+		case 2:
+			n = PAGE_SIZE / sizeof(*list) + 1 + fz_below(&st, 1 << 20);
+			want = -KVM_EINVAL;
+			break;
+		case 3:
+			gpa += 8;
+			want = -KVM_EINVAL;
+			break;
+		case 4:		/* a list that runs off its page */
+			gpa += PAGE_SIZE - sizeof(*list) * (1 + fz_below(&st, 4));
+			n = 8;
+			want = -KVM_EINVAL;
+			break;
+		case 5:
+			gpa = (1ULL << 40) + fz_below(&st, 1 << 20) * PAGE_SIZE;
+			want = -KVM_EFAULT;
+			break;
+		case 6:
+			gpa = 0xfee00000;
+			want = -KVM_EFAULT;
+			break;
+		case 7:
+			gpa = TEST_GPA + TEST_SIZE + fz_below(&st, 4) * PAGE_SIZE;
+			want = -KVM_EFAULT;
+			break;
+		}
+
+		ret = kvm_hypercall(KVM_HC_DISCARD_RANGES, gpa, n, flags, 0);
+		if (want) {
+			__GUEST_ASSERT(ret == want,
+				       "call %lu (list %lx, %lu entries, flags %lx): got %ld, want %ld",
+				       c, gpa, n, flags, ret, want);
+			continue;
+		}
+
+		/*
+		 * Entries up to the first one the model refuses must be
+		 * dropped; KVM may stop early (its work per call is bounded)
+		 * but not before the first.  An entry in the flapping memslot
+		 * may go either way.
+		 */
+		for (i = 0; i < n && !fz_expect(&list[i]); i++)
+			;
+		for (j = i; j < n && fz_expect(&list[j]) >= 0; j++)
+			;
+		if (i == n || i > 0 || fz_expect(&list[0]) == 1) {
+			__GUEST_ASSERT((ret >= 1 && ret <= (int64_t)j) ||
+				       (!i && ret == -KVM_EFAULT),
+				       "call %lu: %lu entries, %lu valid, %lu maybe: got %ld",
+				       c, n, i, j, ret);
+		} else {
+			want = fz_expect(&list[0]);
+			__GUEST_ASSERT(ret == want,
+				       "call %lu: entry 0 [%lx + %lx]: got %ld, want %ld",
+				       c, (uint64_t)list[0].gpa, (uint64_t)list[0].size, ret, want);
+		}
+		dropped += ret > 0;
+	}
+	return dropped;
+}
+
 static void guest_code(uint64_t id)
 {
 	uint64_t round = 0, bad = 0;
 
+	if (id == 1 && READ_ONCE(cmd.op) == OP_FUZZ) {
+		GUEST_SYNC1(guest_fuzz(cmd.a0, cmd.a1 + 1,
+				       (void *)(cmd.a2 + PAGE_SIZE), cmd.a3 + PAGE_SIZE));
+		GUEST_DONE();
+	}
 	if (id == 1) {
 		/*
 		 * The neighbour: write and read back until the host says
@@ -123,6 +322,9 @@ static void guest_code(uint64_t id)
 		case OP_HINT:
 			GUEST_SYNC1(kvm_hypercall(KVM_HC_DISCARD_RANGES, cmd.a0,
 						  cmd.a1, cmd.a2, 0));
+			break;
+		case OP_FUZZ:
+			GUEST_SYNC1(guest_fuzz(cmd.a0, cmd.a1, (void *)cmd.a2, cmd.a3));
 			break;
 		default:
 			GUEST_FAIL("unknown command %lu", cmd.op);
@@ -534,6 +736,88 @@ static void test_opt_in_and_exit(void)
 	kvm_vm_free(vm);
 }
 
+struct flapper {
+	struct kvm_vm *vm;
+	void *mem;
+	atomic_bool stop;
+	uint64_t flips;
+};
+
+/*
+ * Delete and re-create the flapping memslot until told to stop, with the
+ * raw ioctl: the selftest library's memslot bookkeeping is not meant to
+ * change under running vCPU threads.
+ */
+static void *flapper_thread(void *arg)
+{
+	struct flapper *f = arg;
+	struct kvm_userspace_memory_region r = {
+		.slot = FLAP_SLOT,
+		.guest_phys_addr = FLAP_GPA,
+		.userspace_addr = (uint64_t)f->mem,
+	};
+
+	while (!atomic_load(&f->stop)) {
+		r.memory_size = f->flips & 1 ? 0 : FLAP_SIZE;
+		TEST_ASSERT(!ioctl(f->vm->fd, KVM_SET_USER_MEMORY_REGION, &r),
+			    "flapping memslot: %s", strerror(errno));
+		f->flips++;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * Random calls, mostly malformed, each checked by the guest against the
+ * model (guest_fuzz()): first on one vCPU, then on two at once while a
+ * memslot that some entries hit is deleted and re-created.
+ */
+static void test_fuzz(uint64_t calls, uint64_t seed)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct flapper flap = {};
+	struct neighbour nb;
+	vm_vaddr_t lists;
+	pthread_t thread, flapper;
+	struct kvm_vm *vm;
+	uint64_t dropped;
+
+	vm = create_vm(vcpus, 2, VM_MEM_SRC_ANONYMOUS, true);
+	/* A list page per vCPU. */
+	lists = vm_vaddr_alloc(vm, 2 * PAGE_SIZE, KVM_UTIL_MIN_VADDR);
+
+	fz_flap = false;
+	sync_global_to_guest(vm, fz_flap);
+	dropped = run_op(vm, vcpus[0], OP_FUZZ, calls / 2, seed, lists,
+			 addr_gva2gpa(vm, lists));
+	TEST_ASSERT(dropped > 0, "no fuzzed call dropped anything");
+	TEST_ASSERT(vm_get_stat(vm, "discard_errors") > 0, "errors not counted");
+
+	flap.vm = vm;
+	flap.mem = mmap(NULL, FLAP_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(flap.mem != MAP_FAILED, "mmap");
+	fz_flap = true;
+	sync_global_to_guest(vm, fz_flap);
+	cmd = (struct command){ OP_FUZZ, calls / 4, seed + 100, lists,
+				addr_gva2gpa(vm, lists) };
+	sync_global_to_guest(vm, cmd);
+	nb = (struct neighbour){ .vcpu = vcpus[1] };
+	pthread_create(&flapper, NULL, flapper_thread, &flap);
+	pthread_create(&thread, NULL, neighbour_thread, &nb);
+	dropped += run_op(vm, vcpus[0], OP_FUZZ, calls / 4, seed + 100, lists,
+			  addr_gva2gpa(vm, lists));
+	pthread_join(thread, NULL);
+	atomic_store(&flap.stop, true);
+	pthread_join(flapper, NULL);
+	dropped += nb.bad;	/* vCPU 1's GUEST_SYNC1: its calls that dropped memory */
+
+	ksft_test_result_pass("%lu fuzzed calls (seed %lu) agree with the model; %lu dropped memory; the memslot flipped %lu times under two vCPUs\n",
+			      calls / 2 + 2 * (calls / 4), seed, dropped, flap.flips);
+	kvm_vm_free(vm);
+	munmap(flap.mem, FLAP_SIZE);
+}
+
 static uint64_t free_huge_pages(void)
 {
 	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
@@ -555,12 +839,27 @@ int main(int argc, char *argv[])
 		VM_MEM_SRC_SHMEM,
 		VM_MEM_SRC_SHARED_HUGETLB,
 	};
+	uint64_t calls = 100000, seed = 1;
 	unsigned int i;
+	int opt;
 
+	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+		switch (opt) {
+		case 'n':
+			calls = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			printf("usage: %s [-n FUZZ_CALLS] [-s SEED]\n", argv[0]);
+			exit(KSFT_FAIL);
+		}
+	}
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_DISCARD_RANGES));
 
 	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(srcs) + 4);
+	ksft_set_plan(ARRAY_SIZE(srcs) + 5);
 
 	for (i = 0; i < ARRAY_SIZE(srcs); i++) {
 		/*
@@ -581,6 +880,7 @@ int main(int argc, char *argv[])
 	test_refused_mappings();
 	test_pinned();
 	test_opt_in_and_exit();
+	test_fuzz(calls, seed);
 
 	ksft_finished();
 }
