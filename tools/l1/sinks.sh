@@ -59,21 +59,29 @@ rows=$(sed -n 's/^@@mark sink-cost sink=//p' "$log" |
 	awk '{ s = $1; sub(/^order=/, "", $2); o = $2
 	       for (i = 4; i <= NF; i++) { split($i, kv, "="); print s, o, kv[1], kv[2] } }')
 
-# med SINK ORDER KEY: the median over the runs of KEY ("-" if none).
-med() {
+# spread SINK ORDER KEY: "median min max" over the runs of KEY ("-" if
+# none; a first value of "never" is passed through unsorted).
+spread() {
 	awk -v s="$1" -v o="$2" -v key="$3" '
 		$1 == s && $2 == o { k[$3, ++n[$3]] = $4 }
 		END {
 			m = n["hinted_kib"]
 			for (r = 1; r <= m; r++)
 				v[r] = k[key, r]
-			if (!m || v[1] == "never") { print m ? v[1] : "-"; exit }
+			if (!m || v[1] == "never") { x = m ? v[1] : "-"; print x, x, x; exit }
 			for (i = 2; i <= m; i++)
 				for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
 					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
 				}
-			print v[int((m + 1) / 2)]
+			print v[int((m + 1) / 2)], v[1], v[m]
 		}' <<< "$rows"
+}
+
+# med SINK ORDER KEY: the median of spread.
+med() {
+	local m _
+	read -r m _ < <(spread "$@")
+	echo "$m"
 }
 
 # per_gib SINK ORDER KEY SCALE: (median of KEY for SINK - median for the
@@ -120,11 +128,8 @@ else
 	mib() { awk -v v="$1" 'BEGIN { printf "%d", v / 1024 }'; }
 	# sys SINK ORDER: median (min-max) of sys_us, in ms
 	sys() {
-		awk -v s="$1" -v o="$2" '$1 == s && $2 == o && $3 == "sys_us" { v[++n] = $4 / 1000 }
-			END { if (!n) { print "-"; exit }
-			      for (i = 2; i <= n; i++)
-			          for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-			      printf "%d (%d-%d)\n", v[int((n + 1) / 2)], v[1], v[n] }' <<< "$rows"
+		spread "$1" "$2" sys_us | awk '$1 == "-" { print "-"; exit }
+			{ printf "%d (%d-%d)\n", $1 / 1000, $2 / 1000, $3 / 1000 }'
 	}
 	o=${orders%% *}
 	# shellcheck disable=SC2059

@@ -39,24 +39,12 @@ static unsigned long below(unsigned long n)
 
 static unsigned char bitmap[SPAN];
 
-/*
- * The reference: mark the blocks each range touches, from the block of its
- * first page to the block of its last page, then collect the runs.
- */
-static size_t model(const struct ph_range *in, size_t n, unsigned int order,
-		    unsigned long base, struct ph_range *out)
+/* The maximal runs of marked pages in the bitmap, as ranges above @base. */
+static size_t runs(unsigned long base, struct ph_range *out)
 {
-	unsigned long blk = 1UL << order, p, first, last;
-	size_t i, m = 0;
+	unsigned long p;
+	size_t m = 0;
 
-	memset(bitmap, 0, sizeof(bitmap));
-	for (i = 0; i < n; i++) {
-		if (in[i].start >= in[i].end)
-			continue;
-		first = (in[i].start - base) / blk * blk;
-		last = (in[i].end - 1 - base) / blk * blk;
-		memset(bitmap + first, 1, last + blk - first);
-	}
 	for (p = 0; p < SPAN; p++) {
 		if (!bitmap[p])
 			continue;
@@ -69,6 +57,27 @@ static size_t model(const struct ph_range *in, size_t n, unsigned int order,
 		}
 	}
 	return m;
+}
+
+/*
+ * The reference: mark the blocks each range touches, from the block of its
+ * first page to the block of its last page, then collect the runs.
+ */
+static size_t model(const struct ph_range *in, size_t n, unsigned int order,
+		    unsigned long base, struct ph_range *out)
+{
+	unsigned long blk = 1UL << order, first, last;
+	size_t i;
+
+	memset(bitmap, 0, sizeof(bitmap));
+	for (i = 0; i < n; i++) {
+		if (in[i].start >= in[i].end)
+			continue;
+		first = (in[i].start - base) / blk * blk;
+		last = (in[i].end - 1 - base) / blk * blk;
+		memset(bitmap + first, 1, last + blk - first);
+	}
+	return runs(base, out);
 }
 
 /*
@@ -121,26 +130,14 @@ static size_t sub_model(const struct ph_range *a, size_t na,
 			const struct ph_range *b, size_t nb,
 			unsigned long base, struct ph_range *out)
 {
-	unsigned long p;
-	size_t i, m = 0;
+	size_t i;
 
 	memset(bitmap, 0, sizeof(bitmap));
 	for (i = 0; i < na; i++)
 		memset(bitmap + a[i].start - base, 1, a[i].end - a[i].start);
 	for (i = 0; i < nb; i++)
 		memset(bitmap + b[i].start - base, 0, b[i].end - b[i].start);
-	for (p = 0; p < SPAN; p++) {
-		if (!bitmap[p])
-			continue;
-		if (m && out[m - 1].end == base + p) {
-			out[m - 1].end++;
-		} else {
-			out[m].start = base + p;
-			out[m].end = base + p + 1;
-			m++;
-		}
-	}
-	return m;
+	return runs(base, out);
 }
 
 static void dump(const char *what, const struct ph_range *r, size_t n)

@@ -15,30 +15,36 @@ static int tests, failures;
 
 #define R(s, e) { (s), (e) }
 
+/* One TAP line: whether @got ranges of @r are exactly the @m of @want. */
+static void report(const char *what, const char *name, const struct ph_range *r,
+		   size_t got, const struct ph_range *want, size_t m)
+{
+	size_t i;
+	int ok = got == m;
+
+	for (i = 0; ok && i < m; i++)
+		ok = r[i].start == want[i].start && r[i].end == want[i].end;
+	tests++;
+	if (ok) {
+		printf("ok %d - %s%s\n", tests, what, name);
+	} else {
+		failures++;
+		printf("not ok %d - %s%s: got %zu:", tests, what, name, got);
+		for (i = 0; i < got && i < 16; i++)
+			printf(" [%#lx,%#lx)", r[i].start, r[i].end);
+		printf("%s\n", got > 16 ? " ..." : "");
+	}
+}
+
 /* Compress @in (n ranges) at @order and compare with @want (m ranges). */
 static void check(const char *name, const struct ph_range *in, size_t n,
 		  unsigned int order, const struct ph_range *want, size_t m)
 {
 	struct ph_range *buf = malloc((n ? n : 1) * sizeof(*buf));
-	size_t got, i;
-	int ok;
 
 	if (n)
 		memcpy(buf, in, n * sizeof(*buf));
-	got = ph_compress(buf, n, order);
-	ok = got == m;
-	for (i = 0; ok && i < m; i++)
-		ok = buf[i].start == want[i].start && buf[i].end == want[i].end;
-	tests++;
-	if (ok) {
-		printf("ok %d - %s\n", tests, name);
-	} else {
-		failures++;
-		printf("not ok %d - %s: got %zu:", tests, name, got);
-		for (i = 0; i < got && i < 16; i++)
-			printf(" [%#lx,%#lx)", buf[i].start, buf[i].end);
-		printf("%s\n", got > 16 ? " ..." : "");
-	}
+	report("", name, buf, ph_compress(buf, n, order), want, m);
 	free(buf);
 }
 
@@ -159,23 +165,8 @@ static void check_sub(const char *name, const struct ph_range *a, size_t na,
 		      const struct ph_range *want, size_t m)
 {
 	struct ph_range *out = malloc((na + nb + 1) * sizeof(*out));
-	size_t got, i;
-	int ok;
 
-	got = ph_subtract(a, na, b, nb, out);
-	ok = got == m;
-	for (i = 0; ok && i < m; i++)
-		ok = out[i].start == want[i].start && out[i].end == want[i].end;
-	tests++;
-	if (ok) {
-		printf("ok %d - subtract: %s\n", tests, name);
-	} else {
-		failures++;
-		printf("not ok %d - subtract: %s: got %zu:", tests, name, got);
-		for (i = 0; i < got && i < 16; i++)
-			printf(" [%#lx,%#lx)", out[i].start, out[i].end);
-		printf("\n");
-	}
+	report("subtract: ", name, out, ph_subtract(a, na, b, nb, out), want, m);
 	free(out);
 }
 
