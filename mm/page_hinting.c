@@ -651,6 +651,9 @@ static ssize_t ph_store_uint(const char *buf, size_t count, unsigned int *knob,
 	mutex_lock(&ph_knob_lock);
 	WRITE_ONCE(*knob, v);
 	mutex_unlock(&ph_knob_lock);
+	/* A pass queued with the old delay must not wait it out. */
+	if (knob == &ph_delay_ms)
+		page_reporting_delay_changed();
 	return count;
 }
 

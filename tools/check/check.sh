@@ -71,6 +71,10 @@ t hinting 300 boot "free page hinting returns at least half of what the workload
 	tools/check/test_reporting.sh hinting
 t verify 300 boot "stress-ng --verify finds no corruption with aggressive hinting" \
 	tools/check/test_verify.sh 20
+t under-load 360 boot "knobs written and CPU 1 offlined under load: bad writes EINVAL, verify clean, offline CPU drained" \
+	tools/check/test_under_load.sh 20
+t pressure 300 boot "near OOM, hinting does not run out sooner than no hinting" \
+	tools/check/test_pressure.sh 3
 t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
 	tools/check/test_reporting.sh off
 
