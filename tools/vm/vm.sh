@@ -182,6 +182,7 @@ vm_expect_marks() {
 
 vm_console_errors() {
 	# Oopses, WARNs, panics, and what the debug config's checkers print
-	# (KASAN and KFENCE reports, lockdep, might_sleep, DEBUG_VM, DEBUG_LIST).
-	grep -E 'Kernel panic|BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|KFENCE|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called|page dumped because|list_(add|del) corruption' "$VM_LOG"
+	# (KASAN and KFENCE reports, lockdep, might_sleep, DEBUG_VM, DEBUG_LIST,
+	# kmemleak's suspects, hung tasks).
+	grep -E 'Kernel panic|BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|KFENCE|possible circular locking|inconsistent lock state|possible recursive locking|sleeping function called|page dumped because|list_(add|del) corruption|unreferenced object|blocked for more than' "$VM_LOG"
 }
