@@ -147,6 +147,13 @@ if [ $fail = 1 ] || [ $quiet = 0 ]; then
 fi
 # TAP lines only, so that the verdict is readable after a long console.
 grep -E '^(ok|not ok) [0-9]' "$VM_LOG"
+# And the end of each failed test's own output, where its assertion is:
+# make check shows only the tail of this, long after the console.
+for n in $(vm_mark_values kvm-test | sed -n 's/^\([0-9]*\):fail.*/\1/p'); do
+	echo "--- the end of test $n's output:"
+	sed -n "/@@mark kvm-test-start=$n\$/,/@@mark kvm-test=$n:/p" "$VM_LOG" |
+		grep -v '@@mark' | tail -15 | sed 's/^/    /'
+done
 echo "L1 $name: ${took}s, ${summary:-no tests}, console: $VM_LOG"
 [ $fail = 0 ] && echo "PASS: L1 $name"
 exit $fail
