@@ -19,6 +19,8 @@
 #                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
 #   make l2-smoke    an L2 guest under KVM in that L1 (NPT=0 too)
 #   make l2-hinting  hinting end to end in L2: hypercall and virtio sinks
+#   make soak        the reliability tests at lengths CI cannot afford:
+#                    SOAK_MIN=10 FUZZ_CALLS=1000000 ROUNDS=10 CONCURRENT=1
 #
 # Everything is built under build/; every target is incremental.
 
@@ -165,6 +167,12 @@ ifeq ($(NESTED),1)
 	@tools/l1/sinks.sh --table bench --runs $(BENCH_RUNS) --orders "9 0"
 endif
 
+# The reliability tests of make check at soak lengths (tools/check/soak.sh
+# reads SOAK_MIN, FUZZ_CALLS, ROUNDS and CONCURRENT from the environment).
+soak: nested-deps
+	@$(MAKE) -s --no-print-directory kernel VARIANT=debug
+	@tools/check/soak.sh
+
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
 
@@ -172,4 +180,4 @@ distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps
+	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak

@@ -19,7 +19,7 @@
 # SINK-floor-mib, SINK-peak-mib, SINK-hinted-mib, SINK-verify=ok|fail, and
 # e2e-result=ok|fail at the end.
 #
-# Usage: hinting-e2e.sh [SINK...]   (default: hypercall virtio)
+# Usage: [VERIFY_SECS=S] hinting-e2e.sh [SINK...]   (default: hypercall virtio)
 set -u
 # shellcheck source=tools/guest/lib.sh
 . /usr/lib/hinting/lib.sh
@@ -42,10 +42,12 @@ while :; do
 	sleep 0.5
 done'
 
-# shellcheck disable=SC2016 # expanded in L2
-verify_job='mark workload-start
-pagecheck -t 15 -j 1 -H 96 -c 512 -r 16 & pc=$!
-stress-ng --vm 1 --vm-bytes 96M --vm-method all --verify --timeout 15s
+# The verify run lasts VERIFY_SECS (15; make soak sets more).
+verify_secs=${VERIFY_SECS:-15}
+# shellcheck disable=SC2016 # $pc and $? expanded in L2
+verify_job="mark workload-start
+pagecheck -t $verify_secs -j 1 -H 96 -c 512 -r 16 & pc=\$!
+stress-ng --vm 1 --vm-bytes 96M --vm-method all --verify --timeout ${verify_secs}s"'
 mark "stress-status=$?"
 wait $pc
 mark "pagecheck-status=$?"
@@ -114,7 +116,7 @@ for sink in "${@:-hypercall virtio}"; do
 		# TCG's nested SVM, not hinting.
 		vm_boot /tmp/l2 "$s-verify" "$verify_job" "$L2_QEMU_ARGS $balloon" \
 			"$cmdline $aggressive" || { fail "$s: L2 did not start"; continue; }
-		vm_wait_exit 240
+		vm_wait_exit $((verify_secs * 3 + 200))
 		rc=$?
 		v=ok
 		[ $rc = 0 ] || { v=fail; fail "$s: the verifying L2 QEMU exited with $rc"; cat "/tmp/l2/$s-verify.qemu.err"; }
