@@ -110,11 +110,11 @@ t debug-verify 300 build-debug,build-initramfs,build-tools "debug kernel: stress
 # full list (dirty_log_test, 72 s here) are left to kvm-selftests-*.
 kvm_mem_tests=(x86_64/page_hinting_test x86_64/kvm_pv_test demand_paging_test kvm_page_table_test
 	memslot_modification_stress_test)
-t debug-kvm-npt 240 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
-	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 210 --name debug-npt \
+t debug-kvm-npt 330 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 300 --name debug-npt \
 	"${kvm_mem_tests[@]}" set_memory_region_test pre_fault_memory_test
-t debug-kvm-shadow 240 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, shadow MMU, no splat" \
-	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 210 --name debug-shadow \
+t debug-kvm-shadow 330 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, shadow MMU, no splat" \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 300 --name debug-shadow \
 	"${kvm_mem_tests[@]}"
 
 [ $failed = 0 ] || echo "failed: ${failures[*]}"
