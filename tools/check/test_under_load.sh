@@ -28,7 +28,9 @@ job="d=/sys/kernel/mm/page_hinting
 cpu1=/sys/devices/system/cpu/cpu1/online
 secs=$secs
 $(cat <<'EOF'
-# knob VALUE VERDICT: write, and count a write whose outcome is wrong.
+# knob KNOB VALUE good|bad [READ_BACK]: write VALUE; count a wrong outcome
+# (a good write must succeed and read back READ_BACK, a bad one must fail
+# and leave the value as it was).
 writes=0 wrong=0
 knob() {
 	old=$(cat $d/$1)
