@@ -9,34 +9,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 logs=$top/build/check
 mkdir -p "$logs"
-passed=0 failed=0 failures=()
-declare -A ok
-
-# t ID BUDGET_S NEEDS DESCRIPTION CMD...: NEEDS are IDs that must have passed.
-t() {
-	local id=$1 budget=$2 needs=$3 desc=$4 start rc n
-	shift 4
-	for n in ${needs//,/ }; do
-		if [ "${ok[$n]:-}" != 1 ]; then
-			echo "FAIL  $id: $desc (not run: $n failed)"
-			failed=$((failed + 1)) failures+=("$id")
-			return
-		fi
-	done
-	start=$SECONDS
-	echo "....  $id: $desc (budget ${budget}s)"
-	timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1
-	rc=$?
-	if [ $rc = 0 ]; then
-		echo "PASS  $id ($((SECONDS - start))s)"
-		passed=$((passed + 1)) ok[$id]=1
-	else
-		[ $rc = 124 ] && echo "      timed out after ${budget}s" >> "$logs/$id.log"
-		echo "FAIL  $id ($((SECONDS - start))s, exit $rc); the end of $logs/$id.log:"
-		tail -25 "$logs/$id.log" | sed 's/^/      /'
-		failed=$((failed + 1)) failures+=("$id")
-	fi
-}
+# shellcheck source=tools/check/runner.sh
+. "$top/tools/check/runner.sh"
 
 mkdir -p build/tools
 t build-tools 120 "" "build the host memory sampler and its tests" \
@@ -117,6 +91,4 @@ t debug-kvm-shadow 330 build-debug,build-l1,build-tools "debug kernel as L1: KVM
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 300 --name debug-shadow \
 	"${kvm_mem_tests[@]}"
 
-[ $failed = 0 ] || echo "failed: ${failures[*]}"
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+t_summary

@@ -22,43 +22,35 @@ logs=$top/build/soak
 mkdir -p "$logs"
 debug_kernel=$top/build/obj-debug/arch/x86/boot/bzImage
 fuzz="x86_64/page_hinting_test -F -n $calls${CONCURRENT:+ -c}"
-passed=0 failed=0 failures=()
-
-s() {
-	local id=$1 start=$SECONDS rc
-	shift
-	echo "....  $id ($(date +%H:%M))"
-	"$@" > "$logs/$id.log" 2>&1
-	rc=$?
-	if [ $rc = 0 ]; then
-		echo "PASS  $id ($((SECONDS - start))s): $(grep -E '^PASS|^L1 ' "$logs/$id.log" | tail -1)"
-		passed=$((passed + 1))
-	else
-		echo "FAIL  $id ($((SECONDS - start))s, exit $rc); the end of $logs/$id.log:"
-		tail -25 "$logs/$id.log" | sed 's/^/      /'
-		failed=$((failed + 1)) failures+=("$id")
-	fi
-}
+# shellcheck source=tools/check/runner.sh
+. "$top/tools/check/runner.sh"
 
 echo "soak: $min min per integrity run, $calls fuzzed calls, $rounds near-OOM rounds"
-s verify tools/check/test_verify.sh "$secs" 768
-s under-load tools/check/test_under_load.sh "$secs" 768
+t verify $((secs * 4 + 300)) "" "stress-ng --verify and pagecheck, aggressive hinting" \
+	tools/check/test_verify.sh "$secs" 768
+t under-load $((secs * 4 + 360)) "" "knobs and CPU hotplug under load" \
+	tools/check/test_under_load.sh "$secs" 768
 # Not in make check: stress-ng's parent died of SIGSEGV in 1 of 4 runs here
 # (pagecheck clean, and 0 of 3 with hinting off); see the README.
-s debug-under-load env KERNEL="$debug_kernel" tools/check/test_under_load.sh "$secs" 768
-s pressure tools/check/test_pressure.sh "$rounds"
-s l2-verify tools/l1/run.sh --l2 --npt 1 --budget $((secs * 8 + 600)) --name soak-l2 \
+t debug-under-load $((secs * 6 + 420)) "" "knobs and CPU hotplug under load, debug kernel" \
+	env KERNEL="$debug_kernel" tools/check/test_under_load.sh "$secs" 768
+t pressure $((rounds * 120 + 300)) "" "near OOM, hinting off, default and aggressive" \
+	tools/check/test_pressure.sh "$rounds"
+t l2-verify $((secs * 8 + 700)) "" "L2 under our KVM: verify with both sinks" \
+	tools/l1/run.sh --l2 --npt 1 --budget $((secs * 8 + 600)) --name soak-l2 \
 	--params "kvm.discard_ranges=1" --quiet --job "VERIFY_SECS=$secs hinting-e2e" \
 	--expect e2e-result=ok
-s fuzz tools/l1/run.sh --npt 1 --strict --quiet --budget $((calls / 1000 + 300)) \
+t fuzz $((calls / 1000 + 400)) "" "$calls fuzzed hypercalls, guest kernel as L1" \
+	tools/l1/run.sh --npt 1 --strict --quiet --budget $((calls / 1000 + 300)) \
 	--name soak-fuzz --job "run-tests -t $((calls / 1000 + 200)) <<'EOF'
 $fuzz
 EOF"
-s debug-fuzz env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet \
+t debug-fuzz $((calls / 250 + 400)) "" "$calls fuzzed hypercalls, debug kernel as L1" \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet \
 	--budget $((calls / 250 + 300)) --name soak-debug-fuzz --job "run-tests -t $((calls / 250 + 200)) <<'EOF'
 $fuzz
 EOF"
 
-[ $failed = 0 ] || echo "failed: ${failures[*]}"
-echo "$passed passed, $failed failed"
-[ $failed = 0 ]
+# The figures each test printed.
+grep -h '^PASS' "$logs"/*.log
+t_summary
