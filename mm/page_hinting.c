@@ -114,6 +114,7 @@ enum ph_stat {
 	PH_SKIPPED_NOT_FREE,
 	PH_SKIPPED_REPORTED,
 	PH_SKIPPED_LOW_MEMORY,
+	PH_SKIPPED_OFFLINE,
 	PH_ERRORS,
 	PH_PASSES,
 	PH_REUSED,
@@ -459,7 +460,12 @@ static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 		struct zone *zone;
 		unsigned int n = 0;
 
+		/*
+		 * A record may outlive its memory: the block was offlined
+		 * after it was freed.  Its struct pages are not to be read.
+		 */
 		if (!page) {
+			ph_count(PH_SKIPPED_OFFLINE, 1);
 			pfn += 1UL << b->order;
 			continue;
 		}
@@ -482,10 +488,12 @@ static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 			page = pfn_to_online_page(pfn);
 			if (page && page_zone(page) != zone)
 				break;
-			if (page)
+			if (page) {
 				pfn = ph_take_block(b, zone, pfn);
-			else
+			} else {
+				ph_count(PH_SKIPPED_OFFLINE, 1);
 				pfn += 1UL << b->order;
+			}
 		}
 		spin_unlock_irq(&zone->lock);
 
@@ -713,6 +721,7 @@ PH_STAT(handoffs, PH_HANDOFFS, 1);
 PH_STAT(skipped_not_free, PH_SKIPPED_NOT_FREE, 1);
 PH_STAT(skipped_reported, PH_SKIPPED_REPORTED, 1);
 PH_STAT(skipped_low_memory, PH_SKIPPED_LOW_MEMORY, 1);
+PH_STAT(skipped_offline, PH_SKIPPED_OFFLINE, 1);
 PH_STAT(errors, PH_ERRORS, 1);
 PH_STAT(passes, PH_PASSES, 1);
 PH_STAT(reused_pages, PH_REUSED, 1);
@@ -755,6 +764,7 @@ static struct attribute *ph_attrs[] = {
 	&skipped_not_free_attr.attr,
 	&skipped_reported_attr.attr,
 	&skipped_low_memory_attr.attr,
+	&skipped_offline_attr.attr,
 	&errors_attr.attr,
 	&passes_attr.attr,
 	&reused_pages_attr.attr,
