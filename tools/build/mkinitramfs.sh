@@ -17,7 +17,7 @@ if [ ! -x "$gen" ] || [ "$ksrc/usr/gen_init_cpio.c" -nt "$gen" ]; then
 fi
 
 # The guest's own test programs, static so that they need no library.
-progs="pagecheck pfbench memedge"
+progs="pagecheck pfbench memedge lifecycle"
 for prog in $progs; do
 	if [ ! -x "$work/$prog" ] || [ "$repo/tools/guest/$prog.c" -nt "$work/$prog" ]; then
 		gcc -O2 -Wall -Wextra -static -pthread -o "$work/$prog" "$repo/tools/guest/$prog.c"

@@ -49,6 +49,8 @@ t under-load 360 boot "knobs written and CPU 1 offlined under load: bad writes E
 	tools/check/test_under_load.sh 20
 t pressure 300 boot "near OOM, hinting does not run out sooner than no hinting" \
 	tools/check/test_pressure.sh 3
+t lifecycle 300 boot "memory offlined under records, kexec and reboot with hints in flight: verify clean" \
+	tools/check/test_lifecycle.sh 10
 t reporting-off 300 boot "without reporting the host keeps it (the chain can tell)" \
 	tools/check/test_reporting.sh off
 
@@ -57,10 +59,10 @@ t reporting-off 300 boot "without reporting the host keeps it (the chain can tel
 # shadow MMU; a failure, a skip or a kernel splat fails the entry.
 t build-l1 300 build-kernel,build-initramfs "build the KVM selftests and the L1 initramfs" \
 	make -s l1-initramfs
-t kvm-selftests-npt 240 build-l1,build-tools "KVM selftests in an L1 VM, nested paging (kvm_amd.npt=1)" \
-	tools/l1/run.sh --npt 1 --strict --quiet --budget 210
-t kvm-selftests-shadow 240 build-l1,build-tools "KVM selftests in an L1 VM, shadow MMU (kvm_amd.npt=0)" \
-	tools/l1/run.sh --npt 0 --strict --quiet --budget 210
+t kvm-selftests-npt 300 build-l1,build-tools "KVM selftests in an L1 VM, nested paging (kvm_amd.npt=1)" \
+	tools/l1/run.sh --npt 1 --strict --quiet --budget 270
+t kvm-selftests-shadow 300 build-l1,build-tools "KVM selftests in an L1 VM, shadow MMU (kvm_amd.npt=0)" \
+	tools/l1/run.sh --npt 0 --strict --quiet --budget 270
 t kvm-l2-smoke 240 build-l1,build-tools "an L2 guest boots under KVM in the L1 VM, its QEMU sampled there" \
 	make -s l2-smoke
 t l2-hinting 420 kvm-l2-smoke "L2 under our KVM: the hypercall and the virtio sink return memory, --verify clean" \
@@ -79,16 +81,18 @@ t debug-hinting 300 build-debug,build-initramfs,build-tools "debug kernel: hinti
 	env KERNEL="$debug_kernel" tools/check/test_reporting.sh hinting
 t debug-verify 300 build-debug,build-initramfs,build-tools "debug kernel: stress-ng --verify and pagecheck, aggressive hinting, no splat" \
 	env KERNEL="$debug_kernel" tools/check/test_verify.sh 20 768
+t debug-lifecycle 420 build-debug,build-initramfs,build-tools "debug kernel: offlined memory's records skipped, kexec, reboot, no splat" \
+	env KERNEL="$debug_kernel" tools/check/test_lifecycle.sh 10
 # The debug kernel as the L1 host (adds KVM_PROVE_MMU): ours and the KVM
 # selftests of the memory paths hinting shares; the slowest tests of the
 # full list (dirty_log_test, 72 s here) are left to kvm-selftests-*.
 kvm_mem_tests=(x86_64/page_hinting_test x86_64/kvm_pv_test demand_paging_test kvm_page_table_test
 	memslot_modification_stress_test)
-t debug-kvm-npt 330 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
-	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 300 --name debug-npt \
+t debug-kvm-npt 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 390 --name debug-npt \
 	"${kvm_mem_tests[@]}" set_memory_region_test pre_fault_memory_test
-t debug-kvm-shadow 330 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, shadow MMU, no splat" \
-	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 300 --name debug-shadow \
+t debug-kvm-shadow 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, shadow MMU, no splat" \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 390 --name debug-shadow \
 	"${kvm_mem_tests[@]}"
 
 t_summary

@@ -6,7 +6,8 @@
 #                --verify and pagecheck with the most aggressive knobs, on the
 #                guest kernel (virtio sink, TCG) and in L2 under our KVM (the
 #                hypercall and the virtio sink); and of knob and CPU hotplug
-#                churn under load
+#                churn under load; a third of it per boot of the lifecycle
+#                test (memory offlining, kexec, reboot)
 #   FUZZ_CALLS   hypercalls the guest-side fuzzer makes (default 1000000), on
 #                the guest and on the debug kernel as L1
 #   ROUNDS       near-OOM rounds per configuration (default 10)
@@ -34,6 +35,8 @@ t under-load $((secs * 4 + 360)) "" "knobs and CPU hotplug under load" \
 # (pagecheck clean, and 0 of 3 with hinting off); see the README.
 t debug-under-load $((secs * 6 + 420)) "" "knobs and CPU hotplug under load, debug kernel" \
 	env KERNEL="$debug_kernel" tools/check/test_under_load.sh "$secs" 768
+t lifecycle $((secs * 12 + 300)) "" "memory offlined under load, kexec, reboot" \
+	tools/check/test_lifecycle.sh $((secs / 3))
 t pressure $((rounds * 120 + 300)) "" "near OOM, hinting off, default and aggressive" \
 	tools/check/test_pressure.sh "$rounds"
 t l2-verify $((secs * 8 + 700)) "" "L2 under our KVM: verify with both sinks" \

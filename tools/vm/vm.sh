@@ -12,6 +12,12 @@
 #   HOSTMEM    the sampler binary            (build/tools/hostmem)
 #   GEN_INIT_CPIO  the kernel's cpio packer  (built by mkinitramfs.sh)
 #   MEM        guest RAM in MiB              (2048)
+#   MEM_OPTS   more of QEMU's -m options     (none; slots=2,maxmem=1G
+#              makes room for a pc-dimm)
+#   NO_REBOOT  what QEMU does on a reboot    (-no-reboot: exit; empty:
+#              reboot the guest)
+#   VM_FILES   more files for the guest, as HOST_PATH:GUEST_PATH words
+#              (none), put in the job's archive
 #   SMP        vCPUs                         (2)
 #   QEMU       the QEMU binary               (qemu-system-x86_64)
 #   ACCEL      QEMU's accelerator            (tcg; kvm for an L2 guest in
@@ -40,6 +46,8 @@ vm_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${GEN_INIT_CPIO:=$vm_top/build/initramfs.cpio.d/gen_init_cpio}"
 : "${MEM:=2048}"
 : "${SMP:=2}"
+: "${MEM_OPTS:=}"
+: "${NO_REBOOT=-no-reboot}"
 : "${QEMU:=qemu-system-x86_64}"
 : "${ACCEL:=tcg}"
 
@@ -61,6 +69,9 @@ vm_boot() {
 	mkdir -p "$dir/$name.job"
 	printf '%s\n' "$job" > "$dir/$name.job/job"
 	printf 'file /job %s 644 0 0\n' "$dir/$name.job/job" > "$dir/$name.job/list"
+	for i in ${VM_FILES:-}; do
+		printf 'file %s %s 644 0 0\n' "${i#*:}" "${i%%:*}" >> "$dir/$name.job/list"
+	done
 	"$GEN_INIT_CPIO" "$dir/$name.job/list" > "$dir/$name.job/cpio" || return 1
 	cat "$INITRAMFS" "$dir/$name.job/cpio" > "$initrd"
 
@@ -75,8 +86,9 @@ vm_boot() {
 	# loglevel=5, not quiet (4): WARN() and lockdep print at KERN_WARNING,
 	# and vm_console_errors must see them.
 	# shellcheck disable=SC2086
-	"$qemu_bin" -accel "$ACCEL" -m "$MEM" -smp "$SMP,sockets=$SMP,cores=1,threads=1" \
-		-display none -monitor none -serial stdio -no-reboot \
+	"$qemu_bin" -accel "$ACCEL" -m "$MEM${MEM_OPTS:+,$MEM_OPTS}" \
+		-smp "$SMP,sockets=$SMP,cores=1,threads=1" \
+		-display none -monitor none -serial stdio $NO_REBOOT \
 		-kernel "$KERNEL" -initrd "$initrd" \
 		-append "console=ttyS0 loglevel=5 panic=-1 $cmdline" \
 		$qargs > "$fifo" 2> "$dir/$name.qemu.err" < /dev/null {fd}<&- &
