@@ -25,7 +25,13 @@
  * larger than the valid prefix.  It runs on one vCPU, then on two at once
  * while the host deletes and re-creates a memslot that some entries hit.
  *
- * usage: page_hinting_test [-n FUZZ_CALLS] [-s SEED]
+ * The VMM's side of the lifecycle: the memory behind a memslot is unmapped
+ * and mapped again (anonymous, then a shared memfd) while a vCPU hints it,
+ * and VMMs are killed with SIGKILL while their vCPU writes and hints its
+ * memory -- the process dies and MemAvailable comes back.  Deleting a
+ * memslot under the handler is the fuzzer's second phase.
+ *
+ * usage: page_hinting_test [-c] [-C] [-F] [-L] [-n FUZZ_CALLS] [-s SEED]
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,6 +42,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/kvm_para.h>
@@ -64,6 +71,9 @@ enum {
 	OP_HINT,	/* KVM_HC_DISCARD_RANGES(a0, a1, a2) */
 	OP_NEIGHBOUR,	/* vCPU 1: write and check [a0, a0 + a1) until told to stop */
 	OP_FUZZ,	/* a0 random calls, seed a1, list page gva a2 / gpa a3 per vCPU */
+	OP_REPEAT,	/* a0 calls of KVM_HC_DISCARD_RANGES(a1, a2, 0); see guest_repeat() */
+	OP_CHURN,	/* forever: write every test page, hint the list (a0, a1) */
+	OP_TOUCH,	/* both vCPUs: write half the test pages each until told to stop */
 };
 
 struct command {
@@ -287,10 +297,45 @@ static uint64_t guest_fuzz(uint64_t calls, uint64_t seed,
 	return dropped;
 }
 
+/* Calls of guest_repeat() that found no mapping behind a range. */
+static uint64_t rp_faults;
+
+/*
+ * The same call @calls times while the host unmaps and remaps the memory
+ * behind it: each call either drops its ranges (partially, if KVM's time
+ * budget ends it) or finds a range with no mapping behind it (-KVM_EFAULT).
+ * Returns the calls that dropped memory.
+ */
+static uint64_t guest_repeat(uint64_t calls, uint64_t gpa, uint64_t n)
+{
+	uint64_t i, ok = 0;
+	int64_t ret;
+
+	for (i = 0; i < calls; i++) {
+		ret = kvm_hypercall(KVM_HC_DISCARD_RANGES, gpa, n, 0, 0);
+		if (ret == -KVM_EFAULT) {
+			rp_faults++;
+			continue;
+		}
+		__GUEST_ASSERT(ret >= 1 && ret <= (int64_t)n,
+			       "call %lu of %lu entries returned %ld", i, n, ret);
+		ok++;
+	}
+	return ok;
+}
+
 static void guest_code(uint64_t id)
 {
 	uint64_t round = 0, bad = 0;
 
+	if (READ_ONCE(cmd.op) == OP_TOUCH) {
+		do {
+			guest_fill(TEST_GPA + id * TEST_SIZE / 2, TEST_PAGES / 2, round);
+			round++;
+		} while (!*stop_flag);
+		GUEST_SYNC2(0, round);
+		GUEST_DONE();
+	}
 	if (id == 1 && READ_ONCE(cmd.op) == OP_FUZZ) {
 		GUEST_SYNC1(guest_fuzz(cmd.a0, cmd.a1 + 1,
 				       (void *)(cmd.a2 + PAGE_SIZE), cmd.a3 + PAGE_SIZE));
@@ -326,6 +371,14 @@ static void guest_code(uint64_t id)
 		case OP_FUZZ:
 			GUEST_SYNC1(guest_fuzz(cmd.a0, cmd.a1, (void *)cmd.a2, cmd.a3));
 			break;
+		case OP_REPEAT:
+			GUEST_SYNC1(guest_repeat(cmd.a0, cmd.a1, cmd.a2));
+			break;
+		case OP_CHURN:
+			for (round = 0;; round++) {
+				guest_fill(TEST_GPA, TEST_PAGES, round);
+				kvm_hypercall(KVM_HC_DISCARD_RANGES, cmd.a0, cmd.a1, 0, 0);
+			}
 		default:
 			GUEST_FAIL("unknown command %lu", cmd.op);
 		}
@@ -855,6 +908,227 @@ static void test_fuzz(uint64_t calls, uint64_t seed, bool concurrent)
 	munmap(flap.mem, FLAP_SIZE);
 }
 
+/*
+ * The control of the two-vCPU fuzz phase (-C): two vCPUs write guest
+ * memory while a host thread drops it with MADV_DONTNEED -- what the
+ * handler does to host memory, with no hypercall at all.  If its vCPUs
+ * also stop with a triple fault or hang under nested TCG, as in the fuzz
+ * phase (see test_fuzz()), the handler is not what makes them.
+ */
+static void test_concurrent_control(uint64_t drops)
+{
+	struct neighbour nb[2];
+	struct kvm_vcpu *vcpus[2];
+	pthread_t threads[2];
+	struct kvm_vm *vm;
+	uint64_t i, off, len;
+	char *hva;
+
+	vm = create_vm(vcpus, 2, VM_MEM_SRC_ANONYMOUS, true);
+	hva = addr_gpa2hva(vm, TEST_GPA);
+	cmd = (struct command){ OP_TOUCH };
+	sync_global_to_guest(vm, cmd);
+	for (i = 0; i < 2; i++) {
+		nb[i] = (struct neighbour){ .vcpu = vcpus[i] };
+		pthread_create(&threads[i], NULL, neighbour_thread, &nb[i]);
+	}
+	for (i = 0; i < drops; i++) {
+		off = (random() % TEST_PAGES) * PAGE_SIZE;
+		len = min(PAGE_SIZE * (1 + random() % 512), TEST_SIZE - off);
+		TEST_ASSERT(!madvise(hva + off, len, MADV_DONTNEED), "madvise");
+		usleep(random() % 200);
+	}
+	*host_stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(threads[i], NULL);
+	ksft_test_result_pass("%lu MADV_DONTNEED calls while two vCPUs wrote the memory (%lu and %lu rounds)\n",
+			      drops, nb[0].rounds, nb[1].rounds);
+	kvm_vm_free(vm);
+}
+
+/* The test region as LIFECYCLE_ENTRIES ranges, on the list page. */
+#define LIFECYCLE_ENTRIES	256
+
+static void set_region_list(void)
+{
+	uint64_t size = TEST_SIZE / LIFECYCLE_ENTRIES;
+	int i;
+
+	for (i = 0; i < LIFECYCLE_ENTRIES; i++)
+		set_range(i, TEST_GPA + i * size, size);
+}
+
+struct remapper {
+	void *hva;
+	int memfd;
+	atomic_bool stop;
+	uint64_t remaps;
+};
+
+/*
+ * Unmap the memory behind the test memslot and map it again, alternately
+ * as anonymous memory and as a shared memfd mapping, touching part of it
+ * so that there is something to drop: the hint handler finds no VMA, the
+ * other kind of VMA, or a file whose mapping went away while it punched a
+ * hole with mmap_lock dropped.
+ */
+static void *remapper_thread(void *arg)
+{
+	struct remapper *r = arg;
+	void *p;
+
+	while (!atomic_load(&r->stop)) {
+		TEST_ASSERT(!munmap(r->hva, TEST_SIZE), "munmap: %s", strerror(errno));
+		usleep(100);
+		if (r->remaps & 1)
+			p = mmap(r->hva, TEST_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, r->memfd, 0);
+		else
+			p = mmap(r->hva, TEST_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		TEST_ASSERT(p == r->hva, "mmap: %s", strerror(errno));
+		memset(p, 0xaa, TEST_SIZE / 4);
+		r->remaps++;
+		usleep(100);
+	}
+	return NULL;
+}
+
+/*
+ * The VMM unmaps and remaps guest memory while a vCPU hints it: every call
+ * drops memory or returns -KVM_EFAULT, the host neither WARNs nor leaks,
+ * and once the memory is back the guest uses it as before.
+ */
+static void test_unmap_race(uint64_t calls)
+{
+	struct remapper r = {};
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	pthread_t thread;
+	uint64_t ok, faults;
+
+	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+	set_region_list();
+	r.hva = addr_gpa2hva(vm, TEST_GPA);
+	r.memfd = memfd_create("page_hinting_test", 0);
+	TEST_ASSERT(r.memfd >= 0 && !ftruncate(r.memfd, TEST_SIZE), "memfd");
+	pthread_create(&thread, NULL, remapper_thread, &r);
+	ok = run_op(vm, vcpu, OP_REPEAT, calls, list_gpa, LIFECYCLE_ENTRIES, 0);
+	atomic_store(&r.stop, true);
+	pthread_join(thread, NULL);
+	sync_global_from_guest(vm, rp_faults);
+	faults = rp_faults;
+	TEST_ASSERT(ok + faults == calls, "%lu + %lu calls of %lu", ok, faults, calls);
+	TEST_ASSERT(ok > 0, "no call dropped memory while the host remapped it");
+
+	/* Anonymous memory again, and the guest works on it as before. */
+	TEST_ASSERT(mmap(r.hva, TEST_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == r.hva, "mmap");
+	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, 7, 0, 0, 0), 0);
+	TEST_ASSERT_EQ(check(vm, vcpu, TEST_GPA, TEST_SIZE, 7, false), 0);
+	TEST_ASSERT_EQ(hint_all(vm, vcpu, 0, LIFECYCLE_ENTRIES), LIFECYCLE_ENTRIES);
+	TEST_ASSERT_EQ(resident(vm, TEST_GPA, TEST_SIZE), 0);
+	TEST_ASSERT_EQ(check(vm, vcpu, TEST_GPA, TEST_SIZE, 0, true), 0);
+
+	ksft_test_result_pass("%lu calls while the memory was unmapped and remapped %lu times: %lu dropped memory, %lu found no mapping\n",
+			      calls, r.remaps, ok, faults);
+	kvm_vm_free(vm);
+	close(r.memfd);
+}
+
+/* MemAvailable in KiB, once what freeing memory left to do has settled. */
+static uint64_t mem_available_kib(void)
+{
+	FILE *f;
+	char line[128];
+	uint64_t kib = 0;
+
+	usleep(200000);
+	f = fopen("/proc/sys/vm/drop_caches", "w");
+	if (f) {
+		fputs("3", f);
+		fclose(f);
+	}
+	f = fopen("/proc/meminfo", "r");
+	TEST_ASSERT(f, "/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %lu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * One VMM whose vCPU writes its memory and hints it (with @hinting; else
+ * KVM refuses the calls) over and over, killed with SIGKILL at some point
+ * of that loop.  Returns how much MemAvailable fell, in KiB.
+ */
+static int64_t kill_one_vmm(enum vm_mem_backing_src_type src, bool hinting)
+{
+	uint64_t before = mem_available_kib();
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int status, ready[2];
+	pid_t pid;
+	char c;
+
+	TEST_ASSERT(!pipe(ready), "pipe");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (!pid) {
+		vm = create_vm(&vcpu, 1, src, hinting);
+		set_region_list();
+		cmd = (struct command){ OP_CHURN, list_gpa, LIFECYCLE_ENTRIES };
+		sync_global_to_guest(vm, cmd);
+		TEST_ASSERT(write(ready[1], "r", 1) == 1, "write");
+		vcpu_run(vcpu);
+		expect_io_exit(vcpu);
+		TEST_FAIL("the churning vCPU stopped");
+	}
+	close(ready[1]);
+	TEST_ASSERT(read(ready[0], &c, 1) == 1, "the VMM died before its VM ran");
+	close(ready[0]);
+	/* Let it fill the memory, then kill it at some point of its loop. */
+	usleep(300000 + random() % 700000);
+	TEST_ASSERT(!kill(pid, SIGKILL), "kill");
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid, "waitpid");
+	TEST_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		    "the VMM ended with status %#x, not by SIGKILL", status);
+	return before - mem_available_kib();
+}
+
+/*
+ * VMMs killed with SIGKILL while their vCPU hints, with each backing that
+ * takes its own path in the handler: the process dies, and the memory of
+ * its VMs comes back -- as much of it as when the same VMMs are killed
+ * with hinting refused, interleaved with them (KVM's caches and the page
+ * allocator's keep some memory after any VM).
+ */
+static void test_vmm_killed(int rounds)
+{
+	enum vm_mem_backing_src_type srcs[] = {
+		VM_MEM_SRC_ANONYMOUS,
+		VM_MEM_SRC_ANONYMOUS_THP,
+		VM_MEM_SRC_SHMEM,
+	};
+	int64_t fell[2] = {};
+	int i;
+
+	for (i = 0; i < 2 * rounds; i++)
+		fell[i & 1] += kill_one_vmm(srcs[(i / 2) % ARRAY_SIZE(srcs)], i & 1);
+	/*
+	 * If each VM's 16 MiB did not come back, MemAvailable would fall by
+	 * 16 MiB a VMM more with hinting; allow half of that, as the debug
+	 * kernel's KASAN quarantine and kmemleak pool make it swing by tens
+	 * of MiB either way.
+	 */
+	TEST_ASSERT(fell[1] < fell[0] + rounds * (int64_t)(TEST_SIZE >> 10) / 2,
+		    "MemAvailable fell by %ld kB over %d killed VMMs that hinted, %ld kB over as many that did not",
+		    fell[1], rounds, fell[0]);
+	ksft_test_result_pass("%d VMMs killed while hinting (anonymous, THP, shmem): MemAvailable fell by %ld kB, by %ld kB without hinting\n",
+			      rounds, fell[1], fell[0]);
+}
+
 static uint64_t free_huge_pages(void)
 {
 	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
@@ -877,17 +1151,24 @@ int main(int argc, char *argv[])
 		VM_MEM_SRC_SHARED_HUGETLB,
 	};
 	uint64_t calls = 100000, seed = 1;
-	bool fuzz_only = false, concurrent = false;
+	bool fuzz_only = false, concurrent = false, lifecycle_only = false;
+	bool control = false;
 	unsigned int i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "cFn:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "cCFLn:s:")) != -1) {
 		switch (opt) {
 		case 'c':
 			concurrent = true;
 			break;
+		case 'C':
+			control = true;
+			break;
 		case 'F':
 			fuzz_only = true;
+			break;
+		case 'L':
+			lifecycle_only = true;
 			break;
 		case 'n':
 			calls = strtoull(optarg, NULL, 0);
@@ -896,9 +1177,13 @@ int main(int argc, char *argv[])
 			seed = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			printf("usage: %s [-c] [-F] [-n FUZZ_CALLS] [-s SEED]\n"
+			printf("usage: %s [-c] [-C] [-F] [-L] [-n FUZZ_CALLS] [-s SEED]\n"
 			       "  -c  fuzz from two vCPUs at once too (see test_fuzz())\n"
-			       "  -F  the fuzzer only\n", argv[0]);
+			       "  -C  only the control of -c: FUZZ_CALLS host MADV_DONTNEEDs\n"
+			       "      while two vCPUs write (see test_concurrent_control())\n"
+			       "  -F  the fuzzer only\n"
+			       "  -L  the lifecycle tests only (unmapped memory, killed VMM)\n",
+			       argv[0]);
 			exit(KSFT_FAIL);
 		}
 	}
@@ -910,7 +1195,19 @@ int main(int argc, char *argv[])
 		test_fuzz(calls, seed, concurrent);
 		ksft_finished();
 	}
-	ksft_set_plan(ARRAY_SIZE(srcs) + 5);
+	srandom(seed);
+	if (control) {
+		ksft_set_plan(1);
+		test_concurrent_control(calls);
+		ksft_finished();
+	}
+	if (lifecycle_only) {
+		ksft_set_plan(2);
+		test_unmap_race(2000);
+		test_vmm_killed(6);
+		ksft_finished();
+	}
+	ksft_set_plan(ARRAY_SIZE(srcs) + 7);
 
 	for (i = 0; i < ARRAY_SIZE(srcs); i++) {
 		/*
@@ -931,6 +1228,8 @@ int main(int argc, char *argv[])
 	test_refused_mappings();
 	test_pinned();
 	test_opt_in_and_exit();
+	test_unmap_race(2000);
+	test_vmm_killed(6);
 	test_fuzz(calls, seed, concurrent);
 
 	ksft_finished();
