@@ -21,6 +21,9 @@
 #   make l2-hinting  hinting end to end in L2: hypercall and virtio sinks
 #   make soak        the reliability tests at lengths CI cannot afford:
 #                    SOAK_MIN=10 FUZZ_CALLS=1000000 ROUNDS=10 CONCURRENT=1
+#   make peers       every upstream x86_64 KVM selftest in L1 on the unpatched
+#                    kernel and on ours: none that passes there may fail on
+#                    ours (NPT=0 for the shadow MMU; PEER_TIMEOUT=120)
 #
 # Everything is built under build/; every target is incremental.
 
@@ -173,6 +176,11 @@ soak: nested-deps
 	@$(MAKE) -s --no-print-directory kernel VARIANT=debug
 	@tools/check/soak.sh
 
+# Upstream's KVM selftests on the unpatched kernel (build/obj-pristine) and
+# on ours, in L1: results in build/peers/.
+peers: kernel initramfs tools
+	@NPT=$(NPT) tools/l1/peers.sh
+
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
 
@@ -180,4 +188,4 @@ distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak
+	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak peers

@@ -25,6 +25,8 @@
 #   --hugepages N  2 MiB huge pages L1 reserves at boot (default 16, 32 MiB;
 #                  tests backed by hugetlbfs skip without them)
 #   --l2           boot the initramfs with the L2 payload (mkinitramfs.sh --l2)
+#   --initramfs F  boot the initramfs F, made by mkinitramfs.sh (default:
+#                  build/l1/initramfs.cpio)
 #   --job CMDS     run this shell code in L1 instead of the tests (see
 #                  tools/guest/lib.sh for markers and l2.sh for L2 guests)
 #   --expect MARK  fail unless L1 printed the marker MARK (repeatable)
@@ -36,6 +38,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 npt=1 params='' hugepages=16 budget=300 limit=120 strict=0 l2=0 job='' name='' quiet=0
+initramfs=$top/build/l1/initramfs.cpio
 expect=()
 usage() { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--strict)	strict=1 ;;
 	--hugepages)	hugepages=$2; shift ;;
 	--l2)		l2=1 ;;
+	--initramfs)	initramfs=$2; shift ;;
 	--job)		job=$2; shift ;;
 	--expect)	expect+=("$2"); shift ;;
 	--name)		name=$2; shift ;;
@@ -65,12 +69,12 @@ esac
 : "${name:=$mode}"
 
 MEM=${L1_MEM:-2048} SMP=${L1_SMP:-2}
-INITRAMFS=$top/build/l1/initramfs.cpio
-[ $l2 = 1 ] && INITRAMFS=$top/build/l1/initramfs-l2.cpio
+INITRAMFS=$initramfs
+[ $l2 = 1 ] && INITRAMFS=${initramfs%.cpio}-l2.cpio
 . "$top/tools/vm/vm.sh"
 [ -f "$INITRAMFS" ] || { echo "run.sh: $INITRAMFS missing: run 'make l1-initramfs'" >&2; exit 2; }
 for t in "$@"; do
-	grep -q "^file /usr/lib/kvm-selftests/$t " "$top/build/l1/initramfs.cpio.d/list" || {
+	grep -q "^file /usr/lib/kvm-selftests/$t " "$initramfs.d/list" || {
 		echo "run.sh: $t is not in the L1 initramfs: make l1-selftests TESTS=\"$*\"" >&2
 		exit 2
 	}
