@@ -65,6 +65,7 @@
 #include <linux/cc_platform.h>
 #include <linux/cpu.h>
 #include <linux/kobject.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/memory_hotplug.h>
@@ -79,6 +80,9 @@
 #include "page_hinting.h"
 #include "page_hinting_compress.h"
 #include "page_reporting.h"
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/page_hinting.h>
 
 /*
  * Records per CPU, 8 KiB each, drained every delay_ms: room for 2 GiB of
@@ -425,6 +429,7 @@ static int ph_flush(struct ph_batch *b)
 	struct scatterlist *sg;
 	unsigned long pages = 0;
 	unsigned int i;
+	u64 start;
 	int err;
 
 	if (!b->nents)
@@ -434,7 +439,9 @@ static int ph_flush(struct ph_batch *b)
 		pages += sg[i].length >> PAGE_SHIFT;
 
 	/* report() sleeps: no lock is held here. */
+	start = ktime_get_ns();
 	err = b->prdev->report(b->prdev, sg, b->nents);
+	trace_page_hinting_handoff(b->nents, pages, ktime_get_ns() - start, err);
 	if (err) {
 		ph_count(PH_ERRORS, 1);
 	} else {
@@ -580,6 +587,8 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 
 	ph_last_hinted = ph_stat_sum(PH_HINTED_PAGES) - hinted;
 	ph_last_pass = jiffies;
+	trace_page_hinting_pass(n, nr_aged, ph_last_hinted,
+				ph_effective_delay_ms(), err);
 	WRITE_ONCE(ph_reuse_until, ph_last_pass + PH_REUSE_WINDOW);
 	return err;
 }

@@ -83,6 +83,8 @@ t debug-verify 300 build-debug,build-initramfs,build-tools "debug kernel: stress
 	env KERNEL="$debug_kernel" tools/check/test_verify.sh 20 768
 t debug-lifecycle 420 build-debug,build-initramfs,build-tools "debug kernel: offlined memory's records skipped, kexec, reboot, no splat" \
 	env KERNEL="$debug_kernel" tools/check/test_lifecycle.sh 10
+t debug-tracepoints 240 build-debug,build-initramfs,build-tools "debug kernel (event tracing on): hinting's tracepoints fire and add up" \
+	env KERNEL="$debug_kernel" tools/check/test_tracepoints.sh
 # The debug kernel as the L1 host (adds KVM_PROVE_MMU): ours and the KVM
 # selftests of the memory paths hinting shares; the slowest tests of the
 # full list (dirty_log_test, 72 s here) are left to kvm-selftests-*.

@@ -53,6 +53,9 @@
 
 #include "kvm_mm.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/kvm_discard.h>
+
 /* Entries read, zapped and flushed together: one guest hand-off batch. */
 #define KVM_DISCARD_CHUNK	32
 /*
@@ -412,7 +415,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 {
 	struct kvm_discard_range r[KVM_DISCARD_CHUNK];
 	struct kvm *kvm = vcpu->kvm;
-	u64 start = ktime_get_ns(), bytes = 0;
+	u64 start = ktime_get_ns(), bytes = 0, ns;
 	unsigned long done = 0;
 	long ret, err;
 
@@ -463,6 +466,9 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		}
 	}
 out:
-	kvm_discard_account(kvm, done, bytes, ret != 0, ktime_get_ns() - start);
+	ns = ktime_get_ns() - start;
+	kvm_discard_account(kvm, done, bytes, ret != 0, ns);
+	trace_kvm_discard_ranges(vcpu->vcpu_id, list_gpa, count, done, bytes,
+				 ret, ns);
 	return done ? done : ret;
 }

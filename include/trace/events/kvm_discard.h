@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Tracepoint of KVM_HC_DISCARD_RANGES (virt/kvm/discard_ranges.c): one
+ * event per call the host handles in the kernel, with what the guest asked
+ * for, what was done and how long it took.  The VM's binary statistics
+ * (discard_*) sum the same figures; the event tells which vCPU, when, and
+ * which calls were partial or refused.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM kvm
+
+#if !defined(_TRACE_KVM_DISCARD_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_KVM_DISCARD_H
+
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(kvm_discard_ranges,
+
+	TP_PROTO(unsigned int vcpu_id, u64 list_gpa, u64 count,
+		 unsigned long done, u64 bytes, long ret, u64 ns),
+
+	TP_ARGS(vcpu_id, list_gpa, count, done, bytes, ret, ns),
+
+	TP_STRUCT__entry(
+		__field(unsigned int,	vcpu_id)
+		__field(u64,		list_gpa)
+		__field(u64,		count)
+		__field(unsigned long,	done)
+		__field(u64,		bytes)
+		__field(long,		ret)
+		__field(u64,		ns)
+	),
+
+	TP_fast_assign(
+		__entry->vcpu_id	= vcpu_id;
+		__entry->list_gpa	= list_gpa;
+		__entry->count		= count;
+		__entry->done		= done;
+		__entry->bytes		= bytes;
+		__entry->ret		= ret;
+		__entry->ns		= ns;
+	),
+
+	TP_printk("vcpu %u list 0x%llx count %llu done %lu bytes %llu ret %ld ns %llu",
+		  __entry->vcpu_id, __entry->list_gpa, __entry->count,
+		  __entry->done, __entry->bytes, __entry->ret, __entry->ns)
+);
+
+#endif /* _TRACE_KVM_DISCARD_H */
+
+/* The system is kvm, the file is not kvm.h. */
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE kvm_discard
+
+/* This part must be outside protection */
+#include <trace/define_trace.h>
