@@ -47,7 +47,7 @@ endif
 
 PACKAGES := linux-source-6.12 build-essential flex bison libelf-dev libssl-dev \
 	bc cpio dwarves kmod xz-utils patch ccache sparse qemu-system-x86 stress-ng \
-	busybox-static gnuplot-nox
+	busybox-static gnuplot-nox python3-docutils
 
 # Fixed build identity, so that ccache hits after a clean build too.
 export KBUILD_BUILD_TIMESTAMP := 2026-01-01
