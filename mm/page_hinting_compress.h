@@ -21,6 +21,8 @@ typedef int (*cmp_func_t)(const void *a, const void *b);
 typedef void (*swap_func_t)(void *a, void *b, int size);
 void sort(void *base, size_t num, size_t size, cmp_func_t cmp_func,
 	  swap_func_t swap_func);
+/* As <linux/array_size.h> has it, for the programs' tables. */
+#define ARRAY_SIZE(arr)	(sizeof(arr) / sizeof((arr)[0]))
 #endif
 
 /* A range of page frames: [start, end). */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# page_reporting.delay_ms (patches/0002): the command line sets it; writes
+# page_reporting.delay_ms (patches/0003): the command line sets it; writes
 # out of range or malformed fail with EINVAL and change nothing; a good
 # write takes effect.
 set -u

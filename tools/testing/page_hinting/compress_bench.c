@@ -116,7 +116,7 @@ int main(void)
 	printf("%-44s %7s %10s %10s %7s %11s\n", "records", "count", "compress",
 	       "sort only", "ratio", "candidates");
 	for (p = 0; p < NPATTERNS; p++) {
-		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 			size_t n = sizes[s];
 			struct ph_range *src = malloc(n * sizeof(*src));
 			struct ph_range *work = malloc(n * sizeof(*work));

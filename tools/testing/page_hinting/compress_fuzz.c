@@ -190,7 +190,8 @@ int main(int argc, char **argv)
 		m = model(in, n, order, base, want);
 		records += n;
 		if (got != m || memcmp(work, want, m * sizeof(*want))) {
-			fprintf(stderr, "compress_fuzz: mismatch at iteration %lu (seed %lu, order %u, base %#lx)\n",
+			fprintf(stderr,
+				"compress_fuzz: mismatch at iteration %lu (seed %lu, order %u, base %#lx)\n",
 				it, seed, order, base);
 			dump("input", in, n);
 			dump("ph_compress", work, got);
@@ -208,7 +209,8 @@ int main(int argc, char **argv)
 		m = sub_model(work, got, work2, got2, base, want);
 		n = ph_subtract(work, got, work2, got2, diff);
 		if (n != m || memcmp(diff, want, m * sizeof(*want))) {
-			fprintf(stderr, "compress_fuzz: subtraction mismatch at iteration %lu (seed %lu, base %#lx)\n",
+			fprintf(stderr,
+				"compress_fuzz: subtraction mismatch at iteration %lu (seed %lu, base %#lx)\n",
 				it, seed, base);
 			dump("a", work, got);
 			dump("b", work2, got2);

@@ -51,8 +51,8 @@ static void check(const char *name, const struct ph_range *in, size_t n,
 #define CHECK(name, order, in, want)					\
 	do {								\
 		const struct ph_range _in[] = in, _want[] = want;	\
-		check(name, _in, sizeof(_in) / sizeof(_in[0]), order,	\
-		      _want, sizeof(_want) / sizeof(_want[0]));		\
+		check(name, _in, ARRAY_SIZE(_in), order,	\
+		      _want, ARRAY_SIZE(_want));		\
 	} while (0)
 #define A(...) { __VA_ARGS__ }
 
@@ -173,9 +173,9 @@ static void check_sub(const char *name, const struct ph_range *a, size_t na,
 #define SUB(name, a, b, want)						\
 	do {								\
 		const struct ph_range _a[] = a, _b[] = b, _w[] = want;	\
-		check_sub(name, _a, sizeof(_a) / sizeof(_a[0]),		\
-			  _b, sizeof(_b) / sizeof(_b[0]),		\
-			  _w, sizeof(_w) / sizeof(_w[0]));		\
+		check_sub(name, _a, ARRAY_SIZE(_a),		\
+			  _b, ARRAY_SIZE(_b),		\
+			  _w, ARRAY_SIZE(_w));		\
 	} while (0)
 
 static void test_subtract(void)

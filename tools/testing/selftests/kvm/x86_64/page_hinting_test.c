@@ -83,7 +83,7 @@ struct command {
 static struct command cmd;
 /* vCPU 1's range, and the flag that stops it (guest virtual addresses). */
 static uint64_t nb_start, nb_pages;
-static volatile uint64_t *stop_flag;
+static uint64_t *stop_flag;
 
 static uint64_t pattern(uint64_t gpa, uint64_t seed)
 {
@@ -96,10 +96,10 @@ static void guest_fill(uint64_t start, uint64_t npages, uint64_t seed)
 	uint64_t gpa;
 
 	for (gpa = start; gpa < start + npages * PAGE_SIZE; gpa += PAGE_SIZE) {
-		volatile uint64_t *p = (uint64_t *)gpa;
+		uint64_t *p = (uint64_t *)gpa;
 
-		p[0] = pattern(gpa, seed);
-		p[PAGE_SIZE / 8 - 1] = pattern(gpa, ~seed);
+		WRITE_ONCE(p[0], pattern(gpa, seed));
+		WRITE_ONCE(p[PAGE_SIZE / 8 - 1], pattern(gpa, ~seed));
 	}
 }
 
@@ -109,11 +109,12 @@ static uint64_t guest_check(uint64_t start, uint64_t npages, uint64_t seed,
 	uint64_t gpa, bad = 0;
 
 	for (gpa = start; gpa < start + npages * PAGE_SIZE; gpa += PAGE_SIZE) {
-		volatile uint64_t *p = (uint64_t *)gpa;
+		uint64_t *p = (uint64_t *)gpa;
 		uint64_t first = zero ? 0 : pattern(gpa, seed);
 		uint64_t last = zero ? 0 : pattern(gpa, ~seed);
 
-		bad += p[0] != first || p[PAGE_SIZE / 8 - 1] != last;
+		bad += READ_ONCE(p[0]) != first ||
+		       READ_ONCE(p[PAGE_SIZE / 8 - 1]) != last;
 	}
 	return bad;
 }
@@ -332,7 +333,7 @@ static void guest_code(uint64_t id)
 		do {
 			guest_fill(TEST_GPA + id * TEST_SIZE / 2, TEST_PAGES / 2, round);
 			round++;
-		} while (!*stop_flag);
+		} while (!READ_ONCE(*stop_flag));
 		GUEST_SYNC2(0, round);
 		GUEST_DONE();
 	}
@@ -349,8 +350,8 @@ static void guest_code(uint64_t id)
 		do {
 			guest_fill(nb_start, nb_pages, round);
 			bad += guest_check(nb_start, nb_pages, round, false);
-			stop_flag[1] = ++round;
-		} while (!*stop_flag);
+			WRITE_ONCE(stop_flag[1], ++round);
+		} while (!READ_ONCE(*stop_flag));
 		GUEST_SYNC2(bad, round);
 		GUEST_DONE();
 	}
@@ -387,7 +388,7 @@ static void guest_code(uint64_t id)
 
 static struct kvm_discard_range *list;	/* the host's view of the list page */
 static vm_paddr_t list_gpa;
-static volatile uint64_t *host_stop;	/* the host's view of *stop_flag */
+static uint64_t *host_stop;	/* the host's view of *stop_flag */
 
 /*
  * A vCPU must stop only for a ucall; for anything else (a triple fault,
@@ -523,7 +524,7 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpus, int nr_vcpus,
 	host_stop = addr_gva2hva(vm, stop_gva);
 	host_stop[0] = 0;
 	host_stop[1] = 0;
-	stop_flag = (volatile uint64_t *)stop_gva;
+	stop_flag = (uint64_t *)stop_gva;
 	sync_global_to_guest(vm, stop_flag);
 	for (i = 0; i < nr_vcpus; i++)
 		vcpu_args_set(vcpus[i], 1, (uint64_t)i);
@@ -560,7 +561,7 @@ static void test_backing(enum vm_mem_backing_src_type src)
 	nb = (struct neighbour){ .vcpu = vcpus[1] };
 	pthread_create(&thread, NULL, neighbour_thread, &nb);
 	/* Hint while the neighbour is at work, not before it started. */
-	while (!host_stop[1])
+	while (!READ_ONCE(host_stop[1]))
 		usleep(1000);
 
 	set_range(0, a, a_size);
@@ -569,7 +570,7 @@ static void test_backing(enum vm_mem_backing_src_type src)
 	TEST_ASSERT(ret == 2, "%s: hinting 2 ranges returned %ld",
 		    vm_mem_backing_src_alias(src)->name, ret);
 
-	*host_stop = 1;
+	WRITE_ONCE(*host_stop, 1);
 	pthread_join(thread, NULL);
 	TEST_ASSERT(nb.rounds > 0 && nb.bad == 0,
 		    "%s: the neighbouring vCPU saw %lu bad pages in %lu rounds",
@@ -600,7 +601,7 @@ static void test_backing(enum vm_mem_backing_src_type src)
 	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_bytes"), a_size + b_size);
 	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"),
 		       src == VM_MEM_SRC_SHARED_HUGETLB);
-	ksft_test_result_pass("%s: hinted ranges dropped and read as zeros, neighbours intact (%lu neighbour rounds)\n",
+	ksft_test_result_pass("%s: hinted ranges read as zeros, neighbours kept (%lu rounds)\n",
 			      vm_mem_backing_src_alias(src)->name, nb.rounds);
 	kvm_vm_free(vm);
 }
@@ -718,7 +719,8 @@ static void test_refused_mappings(void)
  * FOLL_LONGTERM as a device driver would -- keep their memory: the call
  * succeeds and drops nothing, and the guest's data stays.
  */
-#define IORING_REGISTER_BUFFERS	0	/* <linux/io_uring.h>, which the selftest headers cannot parse */
+/* From <linux/io_uring.h>, which the selftest headers cannot parse. */
+#define IORING_REGISTER_BUFFERS	0
 
 static void test_pinned(void)
 {
@@ -900,10 +902,11 @@ static void test_fuzz(uint64_t calls, uint64_t seed, bool concurrent)
 		dropped += nb.bad;	/* vCPU 1's GUEST_SYNC1: its calls that dropped memory */
 	}
 
-	ksft_test_result_pass("%lu fuzzed calls (seed %lu) agree with the model; %lu dropped memory; the memslot flipped %lu times%s\n",
+	ksft_print_msg("%lu calls dropped memory; the memslot flipped %lu times%s\n",
+		       dropped, flap.flips, concurrent ? "; then 2 vCPUs at once" : "");
+	ksft_test_result_pass("%lu fuzzed calls (seed %lu) agree with the model\n",
 			      calls / 2 + flap_calls + (concurrent ? 2 * (calls / 8) : 0),
-			      seed, dropped, flap.flips,
-			      concurrent ? "; then two vCPUs at once" : "");
+			      seed);
 	kvm_vm_free(vm);
 	munmap(flap.mem, FLAP_SIZE);
 }
@@ -939,10 +942,10 @@ static void test_concurrent_control(uint64_t drops)
 		TEST_ASSERT(!madvise(hva + off, len, MADV_DONTNEED), "madvise");
 		usleep(random() % 200);
 	}
-	*host_stop = 1;
+	WRITE_ONCE(*host_stop, 1);
 	for (i = 0; i < 2; i++)
 		pthread_join(threads[i], NULL);
-	ksft_test_result_pass("%lu MADV_DONTNEED calls while two vCPUs wrote the memory (%lu and %lu rounds)\n",
+	ksft_test_result_pass("%lu MADV_DONTNEED calls while 2 vCPUs wrote (%lu and %lu rounds)\n",
 			      drops, nb[0].rounds, nb[1].rounds);
 	kvm_vm_free(vm);
 }
@@ -1031,8 +1034,9 @@ static void test_unmap_race(uint64_t calls)
 	TEST_ASSERT_EQ(resident(vm, TEST_GPA, TEST_SIZE), 0);
 	TEST_ASSERT_EQ(check(vm, vcpu, TEST_GPA, TEST_SIZE, 0, true), 0);
 
-	ksft_test_result_pass("%lu calls while the memory was unmapped and remapped %lu times: %lu dropped memory, %lu found no mapping\n",
-			      calls, r.remaps, ok, faults);
+	ksft_print_msg("%lu calls dropped memory, %lu found no mapping\n", ok, faults);
+	ksft_test_result_pass("%lu calls while the memory was unmapped and remapped %lu times\n",
+			      calls, r.remaps);
 	kvm_vm_free(vm);
 	close(r.memfd);
 }
@@ -1161,8 +1165,9 @@ static void test_vmm_killed(int rounds)
 	TEST_ASSERT(med[1] < med[0] + (int64_t)(TEST_SIZE >> 10) / 4,
 		    "killed VMMs that hinted left a median of %ld kB of user memory behind, %ld kB those that did not (%d each)",
 		    med[1], med[0], rounds);
-	ksft_test_result_pass("%d VMMs killed while hinting (anonymous, THP, shmem): a median of %ld kB of user memory left behind, %ld kB without hinting\n",
-			      rounds, med[1], med[0]);
+	ksft_print_msg("user memory left behind per VMM (median): %ld kB, %ld kB without hinting\n",
+		       med[1], med[0]);
+	ksft_test_result_pass("%d VMMs killed while hinting (anonymous, THP, shmem)\n", rounds);
 }
 
 static uint64_t free_huge_pages(void)
