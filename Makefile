@@ -24,6 +24,10 @@
 #   make peers       every upstream x86_64 KVM selftest in L1 on the unpatched
 #                    kernel and on ours: none that passes there may fail on
 #                    ours (NPT=0 for the shadow MMU; PEER_TIMEOUT=120)
+#   make series      the two patch series for upstream, git format-patch
+#                    style, in build/series/{mm,kvm} (tools/series/)
+#   make series-check  git am them onto a pristine linux-source-6.12 tree
+#                    and build after every patch
 #
 # Everything is built under build/; every target is incremental.
 
@@ -181,11 +185,25 @@ soak: nested-deps
 peers: kernel initramfs tools
 	@NPT=$(NPT) tools/l1/peers.sh
 
+# The upstream series (tools/series/series.conf says what goes where).
+series: tree
+	@tools/series/mkseries.sh
+
+series-check: series
+	@tools/series/check-series.sh
+
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
 
-distclean:
+dist# The upstream series (tools/series/series.conf says what goes where).
+series: tree
+	@tools/series/mkseries.sh
+
+series-check: series
+	@tools/series/check-series.sh
+
+clean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak peers
+	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak peers series series-check

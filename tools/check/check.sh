@@ -20,7 +20,7 @@ t build-initramfs 300 "" "build the guest initramfs" make -s initramfs
 t rebuild-nothing 300 build-kernel "a second build recompiles nothing" tools/check/test_rebuild.sh
 t config-debug 300 build-kernel "the debug config keeps every requested option" \
 	tools/build/merge-config.sh build/linux build/check/obj-debug-config configs/guest.config configs/debug.config
-t lint 300 build-kernel "checkpatch --strict, W=1 and sparse on our kernel code" tools/check/lint.sh
+t lint 300 build-kernel "checkpatch --strict, W=1 and sparse on our kernel code and the series" tools/check/lint.sh
 t docs 60 build-kernel "the docs name every knob, stat, parameter, tracepoint and option; rst and ABI parse" \
 	tools/check/test_docs.sh
 t build-compress 120 "" "build the compression tests from mm/page_hinting_compress.c" \

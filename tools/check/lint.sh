@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Kernel style of the project's kernel code: checkpatch --strict on every
-# overlay kernel file and every patch, and a W=1 build with sparse (C=2) of
-# the overlay's C files, with no warning allowed.
+# overlay kernel file, every patch and every patch of `make series`, and a
+# W=1 build with sparse (C=2) of the overlay's C files, with no warning
+# allowed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -29,6 +30,24 @@ for p in patches/*.patch; do
 	[ -n "$out" ] && { echo "$out"; fail=1; }
 done
 echo "checkpatch --strict: $(echo $files | wc -w) files, $(ls patches/*.patch | wc -l) patches"
+
+# The two series as upstream gets them (make series): every commit with its
+# new files whole, so the tests and the MAINTAINERS entries are checked too.
+# --showfile names the file of each finding, so that the trace headers keep
+# the two exceptions above and nothing else does.
+if tools/series/mkseries.sh; then
+	n=0
+	for p in build/series/*/0*.patch; do
+		case $p in */0000-cover-letter.patch) continue ;; esac
+		out=$(cd "$src" && perl scripts/checkpatch.pl --strict --terse --showfile "$top/$p" |
+			grep -v -e '^total:' -e '^include/trace/events/[^:]*:[0-9]*: CHECK: \(Alignment should match open parenthesis\|Lines should not end with a\)' || true)
+		[ -n "$out" ] && { echo "$p:"; echo "$out"; fail=1; }
+		n=$((n + 1))
+	done
+	echo "checkpatch --strict: the series, $n patches"
+else
+	fail=1
+fi
 
 # Every overlay .c file, compiled in the kernel with W=1 and sparse, in an
 # object directory of its own: W=1 changes the flags of the files kbuild
