@@ -195,14 +195,7 @@ series-check: series
 clean:
 	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
 
-dist# The upstream series (tools/series/series.conf says what goes where).
-series: tree
-	@tools/series/mkseries.sh
-
-series-check: series
-	@tools/series/check-series.sh
-
-clean:
+distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
