@@ -14,6 +14,12 @@ mark() {
 # processes have exited, and its exit status follows as another marker.
 run_workload() {
 	mark workload-start
+	# The host stamps a marker when it reads it, and "before" is its last
+	# sample up to that stamp.  The serial port sends the marker after
+	# echo has returned, slowly under nested TCG: once L2's marker came
+	# out after stress-ng had filled its memory, "before" held the peak
+	# and the returned share was NaN.  Give the marker time to get out.
+	sleep 1
 	"$@"
 	rc=$?
 	mark workload-end
