@@ -92,8 +92,15 @@ mark "online=$(cat $cpu1)"
 # buddy lists, which for pages parked on a CPU's per-CPU lists is where
 # those lists drain: at min_order 0 the frees of a burst on CPU 1 merge
 # there -- of 4 KiB pages: THPs stay on the per-CPU lists, and were seen
-# to leave CPU 1 without a record.
+# to leave CPU 1 without a record.  Nor may the per-CPU lists hold the
+# whole burst: their limit grows under heavy freeing, up to an eighth of
+# the zone split across the CPUs (47 MiB per CPU in a 768 MiB guest),
+# and after 10 minutes of churn CPU 1's lists took all 16 MiB, which then
+# merged on CPU 0 when CPU 1 went down (fill 0:1024 1:0).  A large
+# percpu_pagelist_high_fraction pins that limit to its floor, four
+# batches.
 echo never > /sys/kernel/mm/transparent_hugepage/enabled
+echo 100000 > /proc/sys/vm/percpu_pagelist_high_fraction
 echo 0 > $d/min_order; echo 32 > $d/batch; echo 60000 > $d/delay_ms
 sleep 3
 before=$(cat $d/hinted_bytes)
