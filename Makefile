@@ -11,6 +11,7 @@
 #   make demo        measure how fast each configuration returns memory,
 #                    then the two sinks inside L1 (NESTED=0 skips those)
 #   make check       every test; the last line says "N passed, N failed"
+#   make check-repeat  the suite REPEAT times (5): every entry's pass rate
 #   make bench       benchmarks: compression, pfbench under -icount (guest
 #                    cost per page) and throughput under alloc/free churn,
 #                    reporting off/on/tuned and hinting; then the sinks'
@@ -26,8 +27,8 @@
 #                    ours (NPT=0 for the shadow MMU; PEER_TIMEOUT=120)
 #   make series      the two patch series for upstream, git format-patch
 #                    style, in build/series/{mm,kvm} (tools/series/)
-#   make series-check  git am them onto a pristine linux-source-6.12 tree
-#                    and build after every patch
+#   make series-check  git am them onto a pristine linux-source-6.12 tree,
+#                    build what each patch touches, then the whole kernel
 #
 # Everything is built under build/; every target is incremental.
 
@@ -58,6 +59,11 @@ export KBUILD_BUILD_TIMESTAMP := 2026-01-01
 export KBUILD_BUILD_USER := hinting
 export KBUILD_BUILD_HOST := build
 export CCACHE_MAXSIZE ?= 8G
+# The kernel's compile commands carry absolute paths (srctree is absolute
+# when O= is not a subdirectory of the source).  ccache rewrites those under
+# its base directory into paths relative to the build directory, so that a
+# clone at another path (CI's) hits the cache that this one filled.
+export CCACHE_BASEDIR := $(TOP)
 # MAKEFLAGS is reset so that the kernel's own commands do not depend on how
 # this Makefile was called: kbuild's x86 image command differs under -s, and
 # a `make -s kernel` after a `make kernel` would rebuild bzImage.
@@ -164,6 +170,10 @@ l2-hinting: kernel tools l1-initramfs
 check: deps
 	@tools/check/check.sh
 
+REPEAT ?= 5
+check-repeat: deps
+	@tools/check/repeat.sh $(REPEAT)
+
 bench: deps
 	@mkdir -p $(TOOLS)
 	@$(MAKE) -s --no-print-directory -C tools/testing/page_hinting O=$(TOOLS) bench
@@ -198,5 +208,5 @@ clean:
 distclean:
 	rm -rf $(B)
 
-.PHONY: all deps tree config kernel initramfs tools run demo check bench clean distclean \
+.PHONY: all deps tree config kernel initramfs tools run demo check check-repeat bench clean distclean \
 	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak peers series series-check
