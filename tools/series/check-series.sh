@@ -3,14 +3,22 @@
 #
 # `make series-check`: what a kernel developer does with the output of
 # `make series`.  Apply build/series/mm and then build/series/kvm with
-# git am to a whole pristine linux-source-6.12 tree (build/series-tree, a
-# git repository of the unpacked tarball; not the overlay build), and build
-# bzImage with the guest config after every patch, so that a bisection
-# never lands on a patch that does not build.  The config is remade after
-# each patch from tinyconfig and configs/guest.config, so that each option
-# is on from the patch that adds it.  At the end the .config must have the
-# same options as the overlay tree's, and the KVM selftest must build from
-# the series tree.
+# git am to a whole pristine linux-source-6.12 tree (build/series-check/linux,
+# a git repository of the unpacked tarball; not the overlay build), and after
+# every patch build what it touches, so that a bisection never lands on a
+# patch that does not build: the directories of the code and Kbuild files it
+# changes (virt/kvm is built through arch/x86/kvm), and for a header every
+# directory the series touches.  The whole guest kernel is built at the end.
+# The config is remade from tinyconfig and configs/guest.config first and
+# after each patch that changes a Kconfig file, so that each option is on
+# from the patch that adds it.  At the end the .config must have the same
+# options as the overlay tree's, and the KVM selftest must build from the
+# series tree.
+#
+# The tree and its objects (build/series-check/obj-guest) lie as build/linux
+# and build/obj-guest do: ccache sees the same relative paths (CCACHE_BASEDIR,
+# see the Makefile), so the final build of a series that equals the overlay
+# tree is served by the cache of make check's guest kernel.
 #
 # Prints a PASS or FAIL line per step and ends with "N passed, N failed".
 #
@@ -19,9 +27,10 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=$top/build
-tree=$b/series-tree
-obj=$b/obj-series
-log=$b/series-check
+dir=$b/series-check
+tree=$dir/linux
+obj=$dir/obj-guest
+log=$dir/logs
 jobs=${JOBS:-$(nproc)}
 frag=$top/configs/guest.config
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
@@ -50,7 +59,7 @@ if ! git -C "$tree" rev-parse -q --verify pristine > /dev/null 2>&1; then
 			commit -q -m "linux-source-6.12" && git tag pristine) ||
 		die "cannot make a git repository of $tree"
 fi
-cd "$tree"
+cd "$tree" || die "no $tree"
 git am --abort > /dev/null 2>&1
 git checkout -q -f -B series pristine && git clean -q -f -d -x ||
 	die "cannot reset $tree to the pristine tree"
@@ -63,38 +72,86 @@ configure() {
 		make -s O="$obj" olddefconfig > /dev/null
 }
 
-# build NAME: configure and build bzImage, the log in build/series-check/.
-build() {
-	local t0=$SECONDS
-	mkdir -p "$obj"
-	if configure && MAKEFLAGS= make O="$obj" CC="ccache gcc" -j"$jobs" bzImage > "$log/$1.log" 2>&1; then
-		pass "$1 builds ($((SECONDS - t0))s)"
-	else
-		tail -20 "$log/$1.log"
-		fail "$1 does not build, see $log/$1.log"
-	fi
+# kmake LOG TARGET...: build TARGETs in the series tree, the log in $log.
+kmake() {
+	local out=$log/$1
+	shift
+	MAKEFLAGS='' make O="$obj" CC="ccache gcc" -j"$jobs" "$@" > "$out" 2>&1 ||
+		{ tail -20 "$out"; return 1; }
 }
 
-build pristine
+# files PATCH: the files PATCH changes.
+files() { sed -n 's|^+++ b/||p' "$1"; }
+
+# code_dirs FILE...: the build directories of the code among FILEs, and
+# "all" for a header outside them (include/, arch/*/include/); virt/kvm is
+# built through arch/x86/kvm.  Kconfig files are built where the code that
+# uses their options is; documentation, MAINTAINERS and tools/ (the
+# selftest, built at the end) are not built.
+code_dirs() {
+	local f
+	for f in "$@"; do
+		case $f in
+		Documentation/* | MAINTAINERS | tools/*) ;;
+		include/* | arch/*/include/*) echo all ;;
+		virt/kvm/*) echo arch/x86/kvm/ ;;
+		*.[ch] | */Makefile* | */Kbuild) echo "$(dirname "$f")/" ;;
+		esac
+	done | sort -u
+}
+
+mkdir -p "$obj"
+# Every directory the series touches: what a header change is built in.
+# shellcheck disable=SC2046 # one file name a word
+all_dirs=$(code_dirs $(for p in "$b"/series/*/0*.patch; do files "$p"; done) | grep -vx all)
+t0=$SECONDS
+# shellcheck disable=SC2086 # one directory a word
+if configure && kmake pristine.log $all_dirs; then
+	pass "pristine: ${all_dirs//$'\n'/ } build ($((SECONDS - t0))s)"
+else
+	fail "pristine: ${all_dirs//$'\n'/ } do not build, see $log/pristine.log"
+fi
 for s in mm kvm; do
 	for p in "$b/series/$s"/0*.patch; do
 		case $p in */0000-cover-letter.patch) continue ;; esac
 		name=$s/$(basename "$p" .patch)
-		if ! git am -q "$p" > "$log/${name//\//-}.am" 2>&1; then
-			cat "$log/${name//\//-}.am"
+		log_name=${name//\//-}
+		if ! git am -q "$p" > "$log/$log_name.am" 2>&1; then
+			cat "$log/$log_name.am"
 			fail "$name does not apply with git am"
 			git am --abort > /dev/null 2>&1
 			break 2
 		fi
-		build "${name//\//-}"
+		# shellcheck disable=SC2046 # one file name a word
+		set -- $(files "$p")
+		dirs=$(code_dirs "$@")
+		[ "${dirs#*all}" = "$dirs" ] || dirs=$all_dirs
+		if [ -z "$dirs" ]; then
+			pass "$name applies (nothing to build: $*)"
+			continue
+		fi
+		t0=$SECONDS
+		case " $* " in *Kconfig*) configure || { fail "$name: no config"; continue; } ;; esac
+		# shellcheck disable=SC2086 # one directory a word
+		if kmake "$log_name.log" $dirs; then
+			pass "$name: ${dirs//$'\n'/ } build ($((SECONDS - t0))s)"
+		else
+			fail "$name: ${dirs//$'\n'/ } do not build, see $log/$log_name.log"
+		fi
 	done
 done
+t0=$SECONDS
+if configure && kmake series.log bzImage; then
+	pass "the whole series: bzImage builds ($((SECONDS - t0))s)"
+else
+	fail "the whole series: bzImage does not build, see $log/series.log"
+fi
 
 # The series' options are the overlay build's: the same fragment on the
 # overlay tree (build/linux, prepared by make series), where every option the
 # fragment asks for must survive, as for the guest kernel.
 options() { grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$1" | sort; }
-ref=$b/obj-series-ref
+ref=$dir/obj-ref
 if ! "$top/tools/build/merge-config.sh" "$b/linux" "$ref" "$frag" > "$log/ref-config.log" 2>&1; then
 	cat "$log/ref-config.log"
 	fail "the guest config of the overlay tree, for comparison"
@@ -107,11 +164,11 @@ fi
 
 # The selftest builds with the Makefile line of its patch.
 kst=tools/testing/selftests/kvm
-if make -s O="$b/obj-series-headers" headers > "$log/headers.log" 2>&1 &&
-	MAKEFLAGS= make -C "$kst" -j"$jobs" OUTPUT="$b/series-kvm-selftests" \
-		KHDR_INCLUDES="-isystem $b/obj-series-headers/usr/include" \
-		LINUX_HDR_PATH="$b/obj-series-headers/usr/include/" \
-		"$b/series-kvm-selftests/x86_64/page_hinting_test" > "$log/selftest.log" 2>&1; then
+if make -s O="$dir/obj-headers" headers > "$log/headers.log" 2>&1 &&
+	MAKEFLAGS= make -C "$kst" -j"$jobs" OUTPUT="$dir/kvm-selftests" \
+		KHDR_INCLUDES="-isystem $dir/obj-headers/usr/include" \
+		LINUX_HDR_PATH="$dir/obj-headers/usr/include/" \
+		"$dir/kvm-selftests/x86_64/page_hinting_test" > "$log/selftest.log" 2>&1; then
 	pass "x86_64/page_hinting_test builds from the series tree"
 else
 	tail -20 "$log/selftest.log"
