@@ -4,29 +4,78 @@
 # The test runner of make check and make soak: sourced with $logs set to
 # the directory for each test's log.  t runs one test with a time budget;
 # t_summary ends with the line "N passed, N failed" and the status.
+#
+# Budgets are written for the machine they were checked on and scaled by
+# TIME_SCALE (tools/check/calibrate.sh measures it once, unless it is set),
+# which the tests inherit for their own limits (tools/vm/vm.sh's vm_scaled).
 passed=0 failed=0 failures=()
 declare -A ok
+runner_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tools/vm/vm.sh
+. "$runner_top/tools/vm/vm.sh"
+if [ -z "${TIME_SCALE:-}" ]; then
+	TIME_SCALE=$("$runner_top/tools/check/calibrate.sh" -v)
+fi
+export TIME_SCALE
+echo "time scale: $TIME_SCALE (every budget and time limit is multiplied by it)"
 
 # t ID BUDGET_S NEEDS DESCRIPTION CMD...: NEEDS are IDs that must have passed.
 t() {
-	local id=$1 budget=$2 needs=$3 desc=$4 start rc n
+	local id=$1 budget start
+	budget=$(vm_scaled "$2")
+	t_ready "$@" || return
+	echo "....  $id: $4 (budget ${budget}s)"
 	shift 4
-	for n in ${needs//,/ }; do
+	start=$SECONDS
+	timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1
+	t_verdict "$id" $? "$start" "$budget"
+}
+
+# t_start ID BUDGET_S NEEDS DESCRIPTION CMD...: t, but in the background,
+# for a build that can use the CPU the tests leave idle; t_join ID waits for
+# it and gives its verdict.
+declare -A bg_pid bg_start bg_budget
+t_start() {
+	local id=$1 budget
+	budget=$(vm_scaled "$2")
+	t_ready "$@" || return
+	echo "....  $id: $4, in the background (budget ${budget}s)"
+	shift 4
+	timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1 < /dev/null &
+	bg_pid[$id]=$! bg_start[$id]=$SECONDS bg_budget[$id]=$budget
+}
+
+t_join() {
+	local id=$1 rc
+
+	[ -n "${bg_pid[$id]:-}" ] || return 0	# t_start said why it did not start
+	wait "${bg_pid[$id]}"
+	rc=$?
+	t_verdict "$id" $rc "${bg_start[$id]}" "${bg_budget[$id]}"
+	unset "bg_pid[$id]"
+}
+
+# t_ready ID BUDGET_S NEEDS DESCRIPTION: whether every test of NEEDS passed;
+# if not, ID fails without running.
+t_ready() {
+	local n
+	for n in ${3//,/ }; do
 		if [ "${ok[$n]:-}" != 1 ]; then
-			echo "FAIL  $id: $desc (not run: $n failed)"
-			failed=$((failed + 1)) failures+=("$id")
-			return
+			echo "FAIL  $1: $4 (not run: $n failed)"
+			failed=$((failed + 1)) failures+=("$1")
+			return 1
 		fi
 	done
-	start=$SECONDS
-	echo "....  $id: $desc (budget ${budget}s)"
-	timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1
-	rc=$?
-	if [ $rc = 0 ]; then
+}
+
+# t_verdict ID STATUS START BUDGET: count and print how ID ended.
+t_verdict() {
+	local id=$1 rc=$2 start=$3 budget=$4
+	if [ "$rc" = 0 ]; then
 		echo "PASS  $id ($((SECONDS - start))s)"
 		passed=$((passed + 1)) ok[$id]=1
 	else
-		[ $rc = 124 ] && echo "      timed out after ${budget}s" >> "$logs/$id.log"
+		[ "$rc" = 124 ] && echo "      timed out after ${budget}s" >> "$logs/$id.log"
 		echo "FAIL  $id ($((SECONDS - start))s, exit $rc); the end of $logs/$id.log:"
 		tail -25 "$logs/$id.log" | sed 's/^/      /'
 		failed=$((failed + 1)) failures+=("$id")

@@ -45,14 +45,15 @@ at_least() { awk -v v="$1" -v m="$2" 'BEGIN { exit !(v ~ /^[0-9.]+$/ && v + 0 >=
 since_end() { awk -v a="$(vm_last_sample_time)" -v b="$t_end" 'BEGIN { printf "%d", a - b }'; }
 
 # Wait for the condition, not a fixed time: returning modes succeed as soon
-# as half is back; off must hold for 10 s, longer than reporting's 2 s delay
-# and several of its passes.
+# as half is back, within 60 s (scaled); off must hold for 10 s, longer than
+# reporting's 2 s delay and several of its passes.
+window=$(vm_scaled 60)
 while :; do
 	figures
 	elapsed=$(since_end)
 	if [ "$mode" != off ]; then
 		at_least "$returned_pct" 50 && break
-		[ "$elapsed" -ge 60 ] && break
+		[ "$elapsed" -ge "$window" ] && break
 	else
 		[ "$elapsed" -ge 10 ] && break
 	fi
@@ -64,7 +65,7 @@ hinted() { vm_mark_values hinted_bytes | sort -n | tail -1; }
 if [ "$mode" = hinting ]; then
 	# The guest reports its counters every 0.5 s: wait for one from after
 	# the memory came back.
-	for ((i = 0; i < 20; i++)); do
+	for ((i = 0; i < $(vm_scaled 20); i++)); do
 		at_least "$(hinted)" $((300 * 1048576)) && break
 		sleep 0.5
 	done
@@ -83,7 +84,7 @@ if [ "$mode" = off ]; then
 	exit 0
 fi
 at_least "$returned_pct" 50 ||
-	{ echo "FAIL: only $returned_pct % of $taken MiB came back within 60 s"; exit 1; }
+	{ echo "FAIL: only $returned_pct % of $taken MiB came back within $window s"; exit 1; }
 if [ "$mode" = hinting ]; then
 	hinted=$(hinted)
 	at_least "${hinted:-0}" $((taken * 1048576 / 2)) ||

@@ -80,7 +80,8 @@ returned() {
 	while :; do
 		eval "$("$summary" -k "$VM_CSV" | grep -E '^(returned_pct|t90_s|floor_mib|peak_mib)=')"
 		awk -v r="$returned_pct" 'BEGIN { exit !(r ~ /^[0-9.]+$/ && r >= 80) }' && break
-		awk -v a="$(vm_last_sample_time)" -v b="$t_end" 'BEGIN { exit !(a - b > 30) }' && break
+		awk -v a="$(vm_last_sample_time)" -v b="$t_end" -v w="$(vm_scaled 30)" \
+			'BEGIN { exit !(a - b > w) }' && break
 		kill -0 "$VM_PID" 2>/dev/null || break
 		sleep 0.5
 	done

@@ -21,6 +21,7 @@
 #                  of the built-in KVM: "kvm.tdp_mmu=0 kvm_amd.avic=1"
 #   --budget S     the whole run's time limit in seconds (default 300)
 #   --timeout S    each test's time limit in L1 (default 120)
+#                  (both are multiplied by TIME_SCALE, see tools/vm/vm.sh)
 #   --strict       a skipped test fails the run
 #   --hugepages N  2 MiB huge pages L1 reserves at boot (default 16, 32 MiB;
 #                  tests backed by hugetlbfs skip without them)
@@ -80,6 +81,7 @@ for t in "$@"; do
 	}
 done
 trap vm_stop EXIT
+limit=$(vm_scaled "$limit")
 
 # The job: the requested lines of tests.conf, fed to run-tests.
 if [ -z "$job" ]; then
@@ -109,7 +111,7 @@ fi
 # Huge pages are reserved at boot, when memory is not yet fragmented; a
 # second hugepages= in --params would be ignored, hence the option.
 cmdline="loglevel=5 kvm_amd.npt=$npt hugepages=$hugepages $params"
-vm_log "L1 ($mode, $MEM MiB, $SMP vCPUs, budget ${budget}s): $cmdline"
+vm_log "L1 ($mode, $MEM MiB, $SMP vCPUs, budget $(vm_scaled "$budget")s): $cmdline"
 start=$SECONDS
 vm_boot "$top/build/l1/runs" "$name" "$job" "-cpu EPYC" "$cmdline" || exit 1
 vm_wait_exit "$budget"
@@ -119,7 +121,7 @@ took=$((SECONDS - start))
 fail=0
 complain() { echo "FAIL: $*"; fail=1; }
 if [ $rc = 124 ]; then
-	complain "L1 did not finish within ${budget}s"
+	complain "L1 did not finish within $(vm_scaled "$budget")s"
 elif [ $rc != 0 ]; then
 	complain "QEMU exited with $rc: $(cat "$top/build/l1/runs/$name.qemu.err")"
 fi

@@ -22,15 +22,21 @@
 #   QEMU       the QEMU binary               (qemu-system-x86_64)
 #   ACCEL      QEMU's accelerator            (tcg; kvm for an L2 guest in
 #              the L1 VM of tools/l1/, where this file is sourced too)
+#   TIME_SCALE how much slower this machine is than the one the time limits
+#              were set on (1; tools/check/calibrate.sh measures it).  Every
+#              guest gets it too, so that L1 scales the limits of its L2s.
 #
 # vm_boot DIR NAME JOB QEMU_ARGS CMDLINE
 #   Boot a guest that runs the shell code JOB (see tools/guest/lib.sh) with
 #   extra QEMU_ARGS (word-split) and extra kernel CMDLINE.  Writes
 #   DIR/NAME.csv (samples and markers) and DIR/NAME.console.log, and sets
 #   VM_PID, VM_CSV.  Returns non-zero if QEMU does not start.
+# vm_scaled SECS              SECS times TIME_SCALE, rounded up: a time limit
+#                             for this machine
 # vm_wait_mark NAME TIMEOUT   wait for a marker; 1 if QEMU exited, 2 on timeout
+#                             (TIMEOUT is scaled by TIME_SCALE)
 # vm_wait_exit TIMEOUT        wait for QEMU to exit; returns its status, or
-#                             124 after killing it on timeout
+#                             124 after killing it on timeout (scaled too)
 # vm_stop                     stop QEMU (SIGTERM, then SIGKILL) and the sampler
 # vm_last_sample_time         host time of the newest sample, in seconds
 # vm_mark_time NAME [CSV]     host time of the first marker NAME (of VM_CSV)
@@ -55,6 +61,13 @@ VM_PID= VM_SAMPLER_PID= VM_CSV= VM_LOG= VM_TMP=
 
 vm_log() { echo "[$(date +%T)] $*" >&2; }
 
+# Time limits are written for the machine they were measured on; a slower
+# one (TIME_SCALE > 1) gets proportionally more, a faster one no less.
+vm_scaled() {
+	awk -v s="$1" -v f="${TIME_SCALE:-1}" \
+		'BEGIN { if (f !~ /^[0-9.]+$/ || f < 1) f = 1; t = s * f; printf "%d", t == int(t) ? t : int(t) + 1 }'
+}
+
 vm_boot() {
 	local dir=$1 name=$2 job=$3 qargs=$4 cmdline=$5
 	local fifo=$dir/$name.fifo initrd=$dir/$name.initrd fd qemu_bin i
@@ -67,7 +80,8 @@ vm_boot() {
 	# The job goes into a second cpio archive appended to the initramfs:
 	# the kernel unpacks concatenated archives in order.
 	mkdir -p "$dir/$name.job"
-	printf '%s\n' "$job" > "$dir/$name.job/job"
+	{ [ -z "${TIME_SCALE:-}" ] || echo "export TIME_SCALE=$TIME_SCALE"
+	  printf '%s\n' "$job"; } > "$dir/$name.job/job"
 	printf 'file /job %s 644 0 0\n' "$dir/$name.job/job" > "$dir/$name.job/list"
 	for i in ${VM_FILES:-}; do
 		printf 'file %s %s 644 0 0\n' "${i#*:}" "${i%%:*}" >> "$dir/$name.job/list"
@@ -110,7 +124,7 @@ vm_boot() {
 }
 
 vm_wait_mark() {
-	local name=$1 deadline=$((SECONDS + $2))
+	local name=$1 deadline=$((SECONDS + $(vm_scaled "$2")))
 
 	while [ $SECONDS -lt $deadline ]; do
 		grep -q ",,,,,,,$name\$" "$VM_CSV" 2>/dev/null && return 0
@@ -125,7 +139,7 @@ vm_wait_mark() {
 }
 
 vm_wait_exit() {
-	local deadline=$((SECONDS + $1)) rc
+	local deadline=$((SECONDS + $(vm_scaled "$1"))) rc
 
 	while kill -0 "$VM_PID" 2>/dev/null; do
 		if [ $SECONDS -ge $deadline ]; then
