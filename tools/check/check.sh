@@ -17,6 +17,13 @@ t build-tools 120 "" "build the host memory sampler and its tests" \
 	make -s -C tools/hostmem O="$top/build/tools" all tests
 t build-kernel 1500 "" "build the guest kernel (cold: minutes, warm: seconds)" make -s kernel
 t build-initramfs 300 "" "build the guest initramfs" make -s initramfs
+# The debug kernel builds at the lowest priority while the guest tests run:
+# they run QEMU, which takes the CPU first, and leave much of it idle while
+# their guests wait (for a report, for memory to come back).  Its tests
+# wait for it below.
+debug_kernel=$top/build/obj-debug/arch/x86/boot/bzImage
+t_start build-debug 3600 "" "build the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM)" \
+	nice -n 19 make -s kernel VARIANT=debug
 t rebuild-nothing 300 build-kernel "a second build recompiles nothing" tools/check/test_rebuild.sh
 t config-debug 300 build-kernel "the debug config keeps every requested option" \
 	tools/build/merge-config.sh build/linux build/check/obj-debug-config configs/guest.config configs/debug.config
@@ -74,9 +81,7 @@ t sink-cost 300 l2-hinting "L2 under our KVM: each sink's host cost (exits, CPU)
 
 # The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
 # DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.
-debug_kernel=$top/build/obj-debug/arch/x86/boot/bzImage
-t build-debug 1800 "" "build the debug kernel (KASAN, KFENCE, lockdep, DEBUG_VM)" \
-	make -s kernel VARIANT=debug
+t_join build-debug
 t debug-kunit 300 build-debug,build-initramfs,build-tools "debug kernel: the KUnit suite, no splat" \
 	env KERNEL="$debug_kernel" tools/check/test_kunit.sh
 t debug-hinting 300 build-debug,build-initramfs,build-tools "debug kernel: hinting returns memory, no splat" \
@@ -90,11 +95,15 @@ t debug-tracepoints 240 build-debug,build-initramfs,build-tools "debug kernel (e
 # The debug kernel as the L1 host (adds KVM_PROVE_MMU): ours and the KVM
 # selftests of the memory paths hinting shares; the slowest tests of the
 # full list (dirty_log_test, 72 s here) are left to kvm-selftests-*.
+# set_memory_region_test is too: it adds all 32,764 memslots, which took
+# 17-70 s on the guest kernel and more than 120 s on the debug kernel of a
+# slower machine, with KASAN checking every memslot operation under nested
+# TCG; it runs on the debug kernel in make soak (debug-memslots).
 kvm_mem_tests=(x86_64/page_hinting_test x86_64/kvm_pv_test demand_paging_test kvm_page_table_test
 	memslot_modification_stress_test)
 t debug-kvm-npt 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 390 --name debug-npt \
-	"${kvm_mem_tests[@]}" set_memory_region_test pre_fault_memory_test
+	"${kvm_mem_tests[@]}" pre_fault_memory_test
 t debug-kvm-shadow 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, shadow MMU, no splat" \
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 390 --name debug-shadow \
 	"${kvm_mem_tests[@]}"

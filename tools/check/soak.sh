@@ -54,6 +54,10 @@ t debug-fuzz $((calls / 250 + 400)) "" "$calls fuzzed hypercalls, debug kernel a
 	--budget $((calls / 250 + 300)) --name soak-debug-fuzz --job "run-tests -t $((calls / 250 + 200)) <<'EOF'
 $fuzz
 EOF"
+# make check leaves this out of debug-kvm-npt for time (see check.sh).
+t debug-memslots 900 "" "debug kernel as L1: set_memory_region_test, all 32,764 memslots" \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 840 \
+	--timeout 780 --name soak-debug-memslots set_memory_region_test
 
 # The figures each test printed.
 grep -h '^PASS' "$logs"/*.log
