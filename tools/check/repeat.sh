@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check-repeat`: run make check's suite N times in a row and report
+# every entry's pass rate, to find the flaky ones: an entry that does not
+# pass every time is fixed, or moves to make soak with its rate and reason
+# written down; it is never retried until it passes.
+#
+# Each run's output is build/check-repeat/run-K.log, with the logs of the
+# entries that failed in build/check-repeat/run-K/; the rates go to
+# build/check-repeat/rates.md as a Markdown table.  The last line counts the
+# entries that passed every run and those that did not, as
+# "N passed, N failed".
+#
+# Usage: repeat.sh [N]    (N: 5)
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+n=${1:-5}
+out=$top/build/check-repeat
+rm -rf "$out"
+mkdir -p "$out"
+# One calibration for every run, so that the runs have the same limits.
+TIME_SCALE=${TIME_SCALE:-$(tools/check/calibrate.sh -v)}
+export TIME_SCALE
+
+for ((k = 1; k <= n; k++)); do
+	start=$SECONDS
+	tools/check/check.sh > "$out/run-$k.log" 2>&1
+	echo "run $k of $n: $(tail -1 "$out/run-$k.log") in $(((SECONDS - start) / 60)) min"
+	mkdir -p "$out/run-$k"
+	for id in $(sed -n 's/^FAIL  \([^ :]*\).*/\1/p' "$out/run-$k.log"); do
+		cp "build/check/$id.log" "$out/run-$k/" 2>/dev/null || true
+	done
+done
+
+# The table: every entry in the order of the first run, its passes, and
+# the runs it failed in.
+awk -v n="$n" '
+	FNR == 1 { run++ }
+	/^(PASS|FAIL)  / {
+		id = $2; sub(/:$/, "", id)
+		if (!(id in seen)) { seen[id] = 1; order[++ids] = id }
+		if ($1 == "PASS") pass[id]++; else failed[id] = failed[id] " " run
+	}
+	END {
+		printf "| entry | passed | failed in runs |\n|---|---|---|\n"
+		for (i = 1; i <= ids; i++) {
+			id = order[i]
+			printf "| %s | %d of %d | %s |\n", id, pass[id], n, failed[id] == "" ? "-" : failed[id]
+			if (pass[id] == n) good++; else bad++
+		}
+		printf "%d passed, %d failed\n", good, bad > "/dev/stderr"
+	}' "$out"/run-[0-9]*.log > "$out/rates.md" 2> "$out/summary"
+cat "$out/rates.md"
+echo "time scale $TIME_SCALE; rates in $out/rates.md"
+cat "$out/summary"
+! grep -q ', [1-9][0-9]* failed$' "$out/summary"
