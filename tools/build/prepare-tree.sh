@@ -91,4 +91,10 @@ comm -23 "$manifest" "$new_manifest" | while read -r f; do
 	echo "  REMOVE  $f"
 	rm -f "$src/$f"
 done
-cp "$new_manifest" "$manifest"
+# Replaced only when it changed, and whole: make check builds the debug
+# kernel while other entries prepare the tree, and a second run reads the
+# manifest above.
+if ! cmp -s "$new_manifest" "$manifest"; then
+	cp "$new_manifest" "$manifest.tmp"
+	mv "$manifest.tmp" "$manifest"
+fi
