@@ -64,6 +64,10 @@ export CCACHE_MAXSIZE ?= 8G
 # its base directory into paths relative to the build directory, so that a
 # clone at another path (CI's) hits the cache that this one filled.
 export CCACHE_BASEDIR := $(TOP)
+# The file names the kernel prints (WARN, BUG) are relative to the source
+# tree: kbuild maps its absolute srctree away, but the compiler now sees the
+# relative paths ccache passes it (../linux/mm/...), so map those too.
+export KCPPFLAGS := -fmacro-prefix-map=../linux/=
 # MAKEFLAGS is reset so that the kernel's own commands do not depend on how
 # this Makefile was called: kbuild's x86 image command differs under -s, and
 # a `make -s kernel` after a `make kernel` would rebuild bzImage.
@@ -203,7 +207,8 @@ series-check: series
 	@tools/series/check-series.sh
 
 clean:
-	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1)
+	rm -rf $(B)/obj-* $(B)/tools $(B)/demo $(B)/check $(INITRAMFS) $(B)/kvm-selftests $(L1) \
+		$(B)/series-check/obj-*
 
 distclean:
 	rm -rf $(B)

@@ -83,34 +83,48 @@ kmake() {
 # files PATCH: the files PATCH changes.
 files() { sed -n 's|^+++ b/||p' "$1"; }
 
-# code_dirs FILE...: the build directories of the code among FILEs, and
-# "all" for a header outside them (include/, arch/*/include/); virt/kvm is
-# built through arch/x86/kvm.  Kconfig files are built where the code that
-# uses their options is; documentation, MAINTAINERS and tools/ (the
-# selftest, built at the end) are not built.
+# code_dirs FILE...: the build directories of what FILEs change, and "all"
+# for a header outside them (include/, arch/*/include/) or a file at the
+# top of the tree; virt/kvm is built through arch/x86/kvm.  A Kconfig file
+# is none (its patch reconfigures, and builds every directory); neither is
+# documentation, MAINTAINERS or tools/ (the selftest, built at the end).
 code_dirs() {
 	local f
 	for f in "$@"; do
 		case $f in
-		Documentation/* | MAINTAINERS | tools/*) ;;
+		Documentation/* | MAINTAINERS | tools/* | */Kconfig*) ;;
 		include/* | arch/*/include/*) echo all ;;
 		virt/kvm/*) echo arch/x86/kvm/ ;;
-		*.[ch] | */Makefile* | */Kbuild) echo "$(dirname "$f")/" ;;
+		*/*) echo "$(dirname "$f")/" ;;
+		*) echo all ;;
 		esac
 	done | sort -u
 }
 
+# existing DIR...: the DIRs the tree has now (a patch may add one).
+existing() {
+	local d
+	for d in "$@"; do [ -d "$d" ] && echo "$d"; done
+}
+
 mkdir -p "$obj"
-# Every directory the series touches: what a header change is built in.
+# Every directory the series touches: what a header or a Kconfig change is
+# built in.
 # shellcheck disable=SC2046 # one file name a word
 all_dirs=$(code_dirs $(for p in "$b"/series/*/0*.patch; do files "$p"; done) | grep -vx all)
 t0=$SECONDS
 # shellcheck disable=SC2086 # one directory a word
-if configure && kmake pristine.log $all_dirs; then
-	pass "pristine: ${all_dirs//$'\n'/ } build ($((SECONDS - t0))s)"
+dirs=$(existing $all_dirs)
+# shellcheck disable=SC2086 # one directory a word
+if configure && kmake pristine.log $dirs; then
+	pass "pristine: ${dirs//$'\n'/ } build ($((SECONDS - t0))s)"
 else
-	fail "pristine: ${all_dirs//$'\n'/ } do not build, see $log/pristine.log"
+	fail "pristine: ${dirs//$'\n'/ } do not build, see $log/pristine.log"
 fi
+# The builds after each patch compile what it touches but link nothing:
+# what only the link sees (a symbol used but never defined) is found by the
+# whole build at the end, not tied to a patch.
+applied=1
 for s in mm kvm; do
 	for p in "$b/series/$s"/0*.patch; do
 		case $p in */0000-cover-letter.patch) continue ;; esac
@@ -120,18 +134,24 @@ for s in mm kvm; do
 			cat "$log/$log_name.am"
 			fail "$name does not apply with git am"
 			git am --abort > /dev/null 2>&1
+			applied=0
 			break 2
 		fi
 		# shellcheck disable=SC2046 # one file name a word
 		set -- $(files "$p")
 		dirs=$(code_dirs "$@")
-		[ "${dirs#*all}" = "$dirs" ] || dirs=$all_dirs
+		t0=$SECONDS
+		case " $* " in
+		*/Kconfig*)
+			configure || { fail "$name: no config, see $obj/merge.log"; continue; }
+			dirs=all ;;
+		esac
+		# shellcheck disable=SC2086 # one directory a word
+		if grep -qx all <<< "$dirs"; then dirs=$(existing $all_dirs); fi
 		if [ -z "$dirs" ]; then
 			pass "$name applies (nothing to build: $*)"
 			continue
 		fi
-		t0=$SECONDS
-		case " $* " in *Kconfig*) configure || { fail "$name: no config"; continue; } ;; esac
 		# shellcheck disable=SC2086 # one directory a word
 		if kmake "$log_name.log" $dirs; then
 			pass "$name: ${dirs//$'\n'/ } build ($((SECONDS - t0))s)"
@@ -141,7 +161,9 @@ for s in mm kvm; do
 	done
 done
 t0=$SECONDS
-if configure && kmake series.log bzImage; then
+if [ $applied = 0 ]; then
+	fail "the whole series: not built, a patch did not apply"
+elif configure && kmake series.log bzImage; then
 	pass "the whole series: bzImage builds ($((SECONDS - t0))s)"
 else
 	fail "the whole series: bzImage does not build, see $log/series.log"
