@@ -95,6 +95,7 @@ done
 # kernel while other entries prepare the tree, and a second run reads the
 # manifest above.
 if ! cmp -s "$new_manifest" "$manifest"; then
-	cp "$new_manifest" "$manifest.tmp"
-	mv "$manifest.tmp" "$manifest"
+	tmp=$(mktemp "$manifest.XXXXXX")
+	cp "$new_manifest" "$tmp"
+	mv "$tmp" "$manifest"
 fi

@@ -17,6 +17,9 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 n=${1:-5}
+case $n in
+'' | *[!0-9]* | 0) echo "repeat.sh: N must be a number of runs, at least 1" >&2; exit 2 ;;
+esac
 out=$top/build/check-repeat
 rm -rf "$out"
 mkdir -p "$out"
@@ -29,15 +32,21 @@ for ((k = 1; k <= n; k++)); do
 	tools/check/check.sh > "$out/run-$k.log" 2>&1
 	echo "run $k of $n: $(tail -1 "$out/run-$k.log") in $(((SECONDS - start) / 60)) min"
 	mkdir -p "$out/run-$k"
-	for id in $(sed -n 's/^FAIL  \([^ :]*\).*/\1/p' "$out/run-$k.log"); do
+	# Entries that ran and failed; those not run left no log of this run.
+	sed -n 's/^FAIL  \([^ :]*\) (.*/\1/p' "$out/run-$k.log" | while read -r id; do
 		cp "build/check/$id.log" "$out/run-$k/" 2>/dev/null || true
 	done
 done
 
 # The table: every entry in the order of the first run, its passes, and
 # the runs it failed in.
+# The runs in order (a glob would put run-10 before run-2), each numbered
+# by its file's name; an entry missing from a run (one that stopped early)
+# did not pass in it.
+logs=()
+for ((k = 1; k <= n; k++)); do logs+=("$out/run-$k.log"); done
 awk -v n="$n" '
-	FNR == 1 { run++ }
+	FNR == 1 { run = FILENAME; sub(/.*run-/, "", run); sub(/\.log$/, "", run) }
 	/^(PASS|FAIL)  / {
 		id = $2; sub(/:$/, "", id)
 		if (!(id in seen)) { seen[id] = 1; order[++ids] = id }
@@ -51,7 +60,7 @@ awk -v n="$n" '
 			if (pass[id] == n) good++; else bad++
 		}
 		printf "%d passed, %d failed\n", good, bad > "/dev/stderr"
-	}' "$out"/run-[0-9]*.log > "$out/rates.md" 2> "$out/summary"
+	}' "${logs[@]}" > "$out/rates.md" 2> "$out/summary"
 cat "$out/rates.md"
 echo "time scale $TIME_SCALE; rates in $out/rates.md"
 cat "$out/summary"

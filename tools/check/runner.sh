@@ -33,7 +33,10 @@ t() {
 
 # t_start ID BUDGET_S NEEDS DESCRIPTION CMD...: t, but in the background,
 # for a build that can use the CPU the tests leave idle; t_join ID waits for
-# it and gives its verdict.
+# it and gives its verdict.  Its status goes through a file, not wait: a
+# cold make check starts more processes than there are pids, and bash
+# forgets the status of a job whose pid was reused.  The run stops what is
+# still in the background when it ends, however it ends.
 declare -A bg_pid bg_start bg_budget
 t_start() {
 	local id=$1 budget
@@ -41,19 +44,33 @@ t_start() {
 	t_ready "$@" || return
 	echo "....  $id: $4, in the background (budget ${budget}s)"
 	shift 4
-	timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1 < /dev/null &
+	rm -f "$logs/$id.rc" "$logs/$id.pid"
+	(
+		timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1 < /dev/null &
+		echo $! > "$logs/$id.pid"
+		wait $!
+		echo $? > "$logs/$id.rc"
+	) &
 	bg_pid[$id]=$! bg_start[$id]=$SECONDS bg_budget[$id]=$budget
 }
 
 t_join() {
-	local id=$1 rc
+	local id=$1
 
 	[ -n "${bg_pid[$id]:-}" ] || return 0	# t_start said why it did not start
 	wait "${bg_pid[$id]}"
-	rc=$?
-	t_verdict "$id" $rc "${bg_start[$id]}" "${bg_budget[$id]}"
+	t_verdict "$id" "$(cat "$logs/$id.rc" 2>/dev/null || echo lost)" \
+		"${bg_start[$id]}" "${bg_budget[$id]}"
 	unset "bg_pid[$id]"
 }
+
+t_stop_background() {
+	local id
+	for id in "${!bg_pid[@]}"; do
+		kill -TERM "$(cat "$logs/$id.pid" 2>/dev/null)" 2>/dev/null
+	done
+}
+trap t_stop_background EXIT
 
 # t_ready ID BUDGET_S NEEDS DESCRIPTION: whether every test of NEEDS passed;
 # if not, ID fails without running.

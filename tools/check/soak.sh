@@ -46,12 +46,12 @@ t l2-verify $((secs * 8 + 700)) "" "L2 under our KVM: verify with both sinks" \
 	--expect e2e-result=ok
 t fuzz $((calls / 1000 + 400)) "" "$calls fuzzed hypercalls, guest kernel as L1" \
 	tools/l1/run.sh --npt 1 --strict --quiet --budget $((calls / 1000 + 300)) \
-	--name soak-fuzz --job "run-tests -t $((calls / 1000 + 200)) <<'EOF'
+	--name soak-fuzz --job "run-tests -t $(vm_scaled $((calls / 1000 + 200))) <<'EOF'
 $fuzz
 EOF"
 t debug-fuzz $((calls / 250 + 400)) "" "$calls fuzzed hypercalls, debug kernel as L1" \
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet \
-	--budget $((calls / 250 + 300)) --name soak-debug-fuzz --job "run-tests -t $((calls / 250 + 200)) <<'EOF'
+	--budget $((calls / 250 + 300)) --name soak-debug-fuzz --job "run-tests -t $(vm_scaled $((calls / 250 + 200))) <<'EOF'
 $fuzz
 EOF"
 # make check leaves this out of debug-kvm-npt for time (see check.sh).

@@ -80,7 +80,10 @@ vm_boot() {
 	# The job goes into a second cpio archive appended to the initramfs:
 	# the kernel unpacks concatenated archives in order.
 	mkdir -p "$dir/$name.job"
-	{ [ -z "${TIME_SCALE:-}" ] || echo "export TIME_SCALE=$TIME_SCALE"
+	{ case ${TIME_SCALE:-} in
+	  '' | *[!0-9.]*) ;;	# vm_scaled takes it as 1
+	  *) echo "export TIME_SCALE=$TIME_SCALE" ;;
+	  esac
 	  printf '%s\n' "$job"; } > "$dir/$name.job/job"
 	printf 'file /job %s 644 0 0\n' "$dir/$name.job/job" > "$dir/$name.job/list"
 	for i in ${VM_FILES:-}; do
