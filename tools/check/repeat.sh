@@ -12,9 +12,40 @@
 # entries that passed every run and those that did not, as
 # "N passed, N failed".
 #
-# Usage: repeat.sh [N]    (N: 5)
+# Usage: repeat.sh [N]             (N: 5)
+#        repeat.sh --rates LOG...  only the table, of the outputs of
+#                                  make check in LOGs (e.g. CI's logs)
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+
+# rates LOG...: the table of the make check outputs LOGs on stdout, in the
+# order given (run K is the Kth LOG; an entry missing from a run, one that
+# stopped early, did not pass in it), and "N passed, N failed" on stderr.
+rates() {
+	awk -v n=$# -v list="$(printf '%s\n' "$@")" '
+	BEGIN { split(list, f, "\n"); for (i = 1; i <= n; i++) idx[f[i]] = i }
+	/^(PASS|FAIL)  / {
+		run = idx[FILENAME]; id = $2; sub(/:$/, "", id)
+		if (!(id in seen)) { seen[id] = 1; order[++ids] = id }
+		if ($1 == "PASS") pass[id]++; else failed[id] = failed[id] " " run
+	}
+	END {
+		printf "| entry | passed | failed in runs |\n|---|---|---|\n"
+		for (i = 1; i <= ids; i++) {
+			id = order[i]
+			printf "| %s | %d of %d | %s |\n", id, pass[id], n, failed[id] == "" ? "-" : failed[id]
+			if (pass[id] == n) good++; else bad++
+		}
+		printf "%d passed, %d failed\n", good, bad > "/dev/stderr"
+	}' "$@"
+}
+
+if [ "${1:-}" = --rates ]; then
+	shift
+	[ $# -gt 0 ] || { echo "repeat.sh: --rates needs the logs" >&2; exit 2; }
+	rates "$@"
+	exit
+fi
 cd "$top" || exit 2
 n=${1:-5}
 case $n in
@@ -38,29 +69,9 @@ for ((k = 1; k <= n; k++)); do
 	done
 done
 
-# The table: every entry in the order of the first run, its passes, and
-# the runs it failed in.
-# The runs in order (a glob would put run-10 before run-2), each numbered
-# by its file's name; an entry missing from a run (one that stopped early)
-# did not pass in it.
 logs=()
 for ((k = 1; k <= n; k++)); do logs+=("$out/run-$k.log"); done
-awk -v n="$n" '
-	FNR == 1 { run = FILENAME; sub(/.*run-/, "", run); sub(/\.log$/, "", run) }
-	/^(PASS|FAIL)  / {
-		id = $2; sub(/:$/, "", id)
-		if (!(id in seen)) { seen[id] = 1; order[++ids] = id }
-		if ($1 == "PASS") pass[id]++; else failed[id] = failed[id] " " run
-	}
-	END {
-		printf "| entry | passed | failed in runs |\n|---|---|---|\n"
-		for (i = 1; i <= ids; i++) {
-			id = order[i]
-			printf "| %s | %d of %d | %s |\n", id, pass[id], n, failed[id] == "" ? "-" : failed[id]
-			if (pass[id] == n) good++; else bad++
-		}
-		printf "%d passed, %d failed\n", good, bad > "/dev/stderr"
-	}' "${logs[@]}" > "$out/rates.md" 2> "$out/summary"
+rates "${logs[@]}" > "$out/rates.md" 2> "$out/summary"
 cat "$out/rates.md"
 echo "time scale $TIME_SCALE; rates in $out/rates.md"
 cat "$out/summary"
