@@ -63,9 +63,15 @@ vm_log() { echo "[$(date +%T)] $*" >&2; }
 
 # Time limits are written for the machine they were measured on; a slower
 # one (TIME_SCALE > 1) gets proportionally more, a faster one no less.
+# vm_time_scale prints the factor in effect: TIME_SCALE if it is a number
+# of at least 1, else 1.
+vm_time_scale() {
+	awk -v f="${TIME_SCALE:-1}" 'BEGIN { print (f !~ /^[0-9.]+$/ || f < 1) ? 1 : f }'
+}
+
 vm_scaled() {
-	awk -v s="$1" -v f="${TIME_SCALE:-1}" \
-		'BEGIN { if (f !~ /^[0-9.]+$/ || f < 1) f = 1; t = s * f; printf "%d", t == int(t) ? t : int(t) + 1 }'
+	awk -v s="$1" -v f="$(vm_time_scale)" \
+		'BEGIN { t = s * f; printf "%d", t == int(t) ? t : int(t) + 1 }'
 }
 
 vm_boot() {
@@ -80,10 +86,7 @@ vm_boot() {
 	# The job goes into a second cpio archive appended to the initramfs:
 	# the kernel unpacks concatenated archives in order.
 	mkdir -p "$dir/$name.job"
-	{ case ${TIME_SCALE:-} in
-	  '' | *[!0-9.]*) ;;	# vm_scaled takes it as 1
-	  *) echo "export TIME_SCALE=$TIME_SCALE" ;;
-	  esac
+	{ echo "export TIME_SCALE=$(vm_time_scale)"
 	  printf '%s\n' "$job"; } > "$dir/$name.job/job"
 	printf 'file /job %s 644 0 0\n' "$dir/$name.job/job" > "$dir/$name.job/list"
 	for i in ${VM_FILES:-}; do
