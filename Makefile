@@ -28,7 +28,7 @@
 #   make series      the two patch series for upstream, git format-patch
 #                    style, in build/series/{mm,kvm} (tools/series/)
 #   make series-check  git am them onto a pristine linux-source-6.12 tree,
-#                    build what each patch touches, then the whole kernel
+#                    compile what each patch touches, then the whole kernel
 #
 # Everything is built under build/; every target is incremental.
 
@@ -203,7 +203,7 @@ peers: kernel initramfs tools
 series: tree
 	@tools/series/mkseries.sh
 
-series-check: series
+series-check: series kernel
 	@tools/series/check-series.sh
 
 clean:

@@ -5,10 +5,22 @@
 # `make series`.  Apply build/series/mm and then build/series/kvm with
 # git am to a whole pristine linux-source-6.12 tree (build/series-check/linux,
 # a git repository of the unpacked tarball; not the overlay build), and after
-# every patch build what it touches, so that a bisection never lands on a
-# patch that does not build: the directories of the code and Kbuild files it
-# changes (virt/kvm is built through arch/x86/kvm), and for a header every
-# directory the series touches.  The whole guest kernel is built at the end.
+# every patch compile what it touches, so that a bisection never lands on a
+# patch that does not build; the whole guest kernel is built at the end.
+#
+# "What it touches" is close to what kbuild itself would compile again
+# after the patch: every object of the guest kernel that reads a file the
+# patch changes (its source or any header it includes), an option whose
+# value the patch changes, or a generated header whose content changes
+# (kbuild's fixdep records all three in the objects' .cmd files), and the
+# whole directory of a Makefile the patch changes.  The objects and their
+# inputs are read from the overlay build, build/obj-guest (make kernel),
+# whose tree is what the whole series makes, so what differs before the
+# last patch is approximate: an object whose source a later patch adds is
+# left to that patch, one whose Makefile line comes later may be compiled
+# early, and a header included only at an earlier commit is not followed.
+# Git's new file times make kbuild compile each goal again.
+
 # The config is remade from tinyconfig and configs/guest.config first and
 # after each patch that changes a Kconfig file, so that each option is on
 # from the patch that adds it.  At the end the .config must have the same
@@ -80,46 +92,99 @@ kmake() {
 		{ tail -20 "$out"; return 1; }
 }
 
-# files PATCH: the files PATCH changes.
-files() { sed -n 's|^+++ b/||p' "$1"; }
-
-# code_dirs FILE...: the build directories of what FILEs change, and "all"
-# for a header outside them (include/, arch/*/include/) or a file at the
-# top of the tree; virt/kvm is built through arch/x86/kvm.  A Kconfig file
-# is none (its patch reconfigures, and builds every directory); neither is
-# documentation, MAINTAINERS or tools/ (the selftest, built at the end).
-code_dirs() {
-	local f
-	for f in "$@"; do
-		case $f in
-		Documentation/* | MAINTAINERS | tools/* | */Kconfig*) ;;
-		include/* | arch/*/include/*) echo all ;;
-		virt/kvm/*) echo arch/x86/kvm/ ;;
-		*/*) echo "$(dirname "$f")/" ;;
-		*) echo all ;;
-		esac
-	done | sort -u
+# files PATCH: the files PATCH changes, adds, deletes or renames (both
+# names).
+files() {
+	sed -n 's|^diff --git a/\([^ ]*\) b/\([^ ]*\)$|\1\n\2|p' "$1" | sort -u
 }
 
-# existing DIR...: the DIRs the tree has now (a patch may add one).
-existing() {
-	local d
-	for d in "$@"; do [ -d "$d" ] && echo "$d"; done
+# The inputs of every object of the overlay build, one "OBJECT INPUT" line
+# each, from the .cmd files kbuild writes: INPUT is a file of the tree
+# (source:PATH for the object's source, PATH for a header it read),
+# CONFIG_FOO for an option it reads, or generated:PATH for a file of the
+# object directory.  The paths of the tree are relative (../linux/: ccache
+# rewrites them under CCACHE_BASEDIR) or absolute (what kbuild writes
+# where ccache does not run).  The .s files are indexed too: a generated
+# header such as arch/x86/kvm/kvm-asm-offsets.h is made from one.
+#
+# Left to the build at the end: host programs (scripts/, tools/,
+# arch/x86/tools/), the boot and real-mode images and the vDSO, which kbuild
+# builds only as parts of bzImage, and the directories that the top-level
+# Kbuild enters a second time (arch/x86/lib, pci, power, video, math-emu),
+# where a single-target build would compile them twice, with the wrong
+# flags.
+ref_obj=$b/obj-guest
+deps=$dir/deps
+[ -f "$ref_obj/vmlinux" ] || die "no $ref_obj/vmlinux: run 'make kernel'"
+(cd "$ref_obj" && find . \( -name '.*.o.cmd' -o -name '.*.s.cmd' \) \
+	! -path './scripts/*' ! -path './tools/*' ! -path './arch/x86/tools/*' \
+	! -path './arch/x86/boot/*' ! -path './arch/x86/realmode/rm/*' \
+	! -path './arch/x86/entry/vdso/*' ! -path './arch/x86/lib/*' ! -path './arch/x86/pci/*' \
+	! -path './arch/x86/power/*' ! -path './arch/x86/video/*' ! -path './arch/x86/math-emu/*' \
+	-print0 | xargs -0 awk -v abs="$b/linux/" '
+	function tree_path(d) {
+		if (sub(/^\.\.\/linux\//, "", d)) return d
+		if (index(d, abs) == 1) return substr(d, length(abs) + 1)
+		return "generated:" d
+	}
+	FNR == 1 { obj = "" }
+	/^source_/ {
+		o = $1; sub(/^source_/, "", o); d = tree_path($3)
+		print o, (d ~ /^generated:/ ? d : "source:" d); next
+	}
+	/^deps_.* :=/ { obj = $1; sub(/^deps_/, "", obj); next }
+	obj != "" && /^ / {
+		d = $0; sub(/ *\\$/, "", d); sub(/^ +/, "", d)
+		if (sub(/^\$\(wildcard include\/config\//, "", d)) { sub(/\)$/, "", d); d = "CONFIG_" d }
+		else d = tree_path(d)
+		print obj, d; next
+	}
+	{ obj = "" }') > "$deps" || die "cannot read the objects of $ref_obj"
+grep -q ' source:mm/page_alloc.c$' "$deps" || die "no source files in the .cmd files of $ref_obj"
+
+# affected INPUT...: the objects that read any of INPUTs and whose source is
+# in the tree now, one per line; for an X.s, also the objects that read
+# the header generated from it (those of include/ are made by prepare,
+# and compared there).
+affected() {
+	local want=$dir/want
+	printf '%s\n' "$@" > "$want" &&
+		awk 'FILENAME == ARGV[1] { want[$0] = 1; want["source:" $0] = 1; next }
+		$2 in want { hit[$1] = 1 }
+		$2 ~ /^source:/ { src[$1] = substr($2, 8) }
+		$2 ~ /^generated:/ { gen[$1] = gen[$1] " " substr($2, 11) }
+		END {
+			for (o in hit) if (o ~ /\.s$/ && o !~ /^(\.\/)?(arch\/x86\/)?include\//) {
+				h = o; sub(/\.s$/, ".h", h); sub(/^\.\//, "", h)
+				for (r in gen) if (index(gen[r] " ", " " h " ")) hit[r] = 1
+			}
+			for (o in hit) print o, (o in src ? src[o] : "-")
+		}' "$want" "$deps" > "$want.objs" || return 1
+	while read -r o s; do
+		[ "$s" != - ] && [ ! -f "$s" ] || echo "$o"
+	done < "$want.objs" | sort
+}
+
+# generated_headers: the checksums of the headers prepare makes.
+generated_headers() {
+	(cd "$obj" && find include/generated arch/x86/include/generated -name '*.h' -print0 2> /dev/null |
+		xargs -0 md5sum | sort -k 2)
+}
+
+# options CONFIG: the options set in CONFIG (a .config), as CONFIG_FOO=value.
+options() { grep -E '^CONFIG_' "$1" | sort; }
+
+# changed_options OLD NEW: the names of the options whose value differs.
+changed_options() {
+	diff <(options "$1") <(options "$2") | sed -n 's/^[<>] \(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' | sort -u
 }
 
 mkdir -p "$obj"
-# Every directory the series touches: what a header or a Kconfig change is
-# built in.
-# shellcheck disable=SC2046 # one file name a word
-all_dirs=$(code_dirs $(for p in "$b"/series/*/0*.patch; do files "$p"; done) | grep -vx all)
 t0=$SECONDS
-# shellcheck disable=SC2086 # one directory a word
-dirs=$(existing $all_dirs)
-# shellcheck disable=SC2086 # one directory a word
-if configure && kmake pristine.log $dirs; then
-	pass "pristine: ${dirs//$'\n'/ } build ($((SECONDS - t0))s)"
+if configure && kmake pristine.log prepare; then
+	pass "pristine: configured and prepared ($((SECONDS - t0))s)"
 else
-	fail "pristine: ${dirs//$'\n'/ } do not build, see $log/pristine.log"
+	fail "pristine: cannot configure or prepare, see $log/pristine.log"
 fi
 # The builds after each patch compile what it touches but link nothing:
 # what only the link sees (a symbol used but never defined) is found by the
@@ -137,26 +202,41 @@ for s in mm kvm; do
 			applied=0
 			break 2
 		fi
-		# shellcheck disable=SC2046 # one file name a word
-		set -- $(files "$p")
-		dirs=$(code_dirs "$@")
+		mapfile -t changed < <(files "$p")
+		inputs=("${changed[@]}") goals=()
 		t0=$SECONDS
-		case " $* " in
+		case " ${changed[*]} " in
 		*/Kconfig*)
-			configure || { fail "$name: no config, see $obj/merge.log"; continue; }
-			dirs=all ;;
+			cp "$obj/.config" "$obj/.config.before" &&
+				configure || { fail "$name: no config, see $obj/merge.log"; continue; }
+			mapfile -t -O ${#inputs[@]} inputs < <(changed_options "$obj/.config.before" "$obj/.config") ;;
 		esac
-		# shellcheck disable=SC2086 # one directory a word
-		if grep -qx all <<< "$dirs"; then dirs=$(existing $all_dirs); fi
-		if [ -z "$dirs" ]; then
-			pass "$name applies (nothing to build: $*)"
+		# What prepare makes again from what the patch changed: the
+		# readers of a generated header whose content changed.
+		generated_headers > "$dir/generated.before"
+		kmake "$log_name.prepare.log" prepare ||
+			{ fail "$name: prepare fails, see $log/$log_name.prepare.log"; continue; }
+		mapfile -t -O ${#inputs[@]} inputs < <(generated_headers |
+			diff - "$dir/generated.before" | sed -n 's/^[<>] [0-9a-f]*  /generated:/p' | sort -u)
+		# A Makefile or Kbuild file can change flags or add objects: its
+		# directory is built whole (virt/kvm's through arch/x86/kvm).
+		for f in "${changed[@]}"; do
+			case $f in
+			tools/* | Documentation/*) ;;	# not kbuild's
+			virt/kvm/Makefile*) goals+=(arch/x86/kvm/) ;;
+			*/Makefile* | */Kbuild) [ -d "$(dirname "$f")" ] && goals+=("$(dirname "$f")/") ;;
+			esac
+		done
+		objs=$(affected "${inputs[@]}") || { fail "$name: cannot find what it touches"; continue; }
+		mapfile -t -O ${#goals[@]} goals < <(printf '%s' "$objs" | grep .)
+		if [ ${#goals[@]} = 0 ]; then
+			pass "$name applies (nothing compiled reads what it changes: ${changed[*]})"
 			continue
 		fi
-		# shellcheck disable=SC2086 # one directory a word
-		if kmake "$log_name.log" $dirs; then
-			pass "$name: ${dirs//$'\n'/ } build ($((SECONDS - t0))s)"
+		if kmake "$log_name.log" "${goals[@]}"; then
+			pass "$name: ${#goals[@]} targets compile ($((SECONDS - t0))s)"
 		else
-			fail "$name: ${dirs//$'\n'/ } do not build, see $log/$log_name.log"
+			fail "$name: what reads what it changes does not compile, see $log/$log_name.log"
 		fi
 	done
 done
@@ -172,12 +252,12 @@ fi
 # The series' options are the overlay build's: the same fragment on the
 # overlay tree (build/linux, prepared by make series), where every option the
 # fragment asks for must survive, as for the guest kernel.
-options() { grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$1" | sort; }
+config_lines() { grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$1" | sort; }
 ref=$dir/obj-ref
 if ! "$top/tools/build/merge-config.sh" "$b/linux" "$ref" "$frag" > "$log/ref-config.log" 2>&1; then
 	cat "$log/ref-config.log"
 	fail "the guest config of the overlay tree, for comparison"
-elif d=$(diff <(options "$ref/.config") <(options "$obj/.config")); then
+elif d=$(diff <(config_lines "$ref/.config") <(config_lines "$obj/.config")); then
 	pass "the series' .config has the overlay build's options"
 else
 	echo "$d" | head -20
@@ -187,7 +267,7 @@ fi
 # The selftest builds with the Makefile line of its patch.
 kst=tools/testing/selftests/kvm
 if make -s O="$dir/obj-headers" headers > "$log/headers.log" 2>&1 &&
-	MAKEFLAGS= make -C "$kst" -j"$jobs" OUTPUT="$dir/kvm-selftests" \
+	MAKEFLAGS='' make -C "$kst" -j"$jobs" OUTPUT="$dir/kvm-selftests" \
 		KHDR_INCLUDES="-isystem $dir/obj-headers/usr/include" \
 		LINUX_HDR_PATH="$dir/obj-headers/usr/include/" \
 		"$dir/kvm-selftests/x86_64/page_hinting_test" > "$log/selftest.log" 2>&1; then
