@@ -24,7 +24,7 @@ echo 1 > $t/events/page_hinting/page_hinting_pass/enable
 echo 1 > $t/events/page_hinting/page_hinting_handoff/enable
 before=$(cat $d/hinted_pages)
 echo 1 > $d/enabled
-stress-ng --vm 1 --vm-bytes 200M --vm-keep --timeout 3s -q
+stress-ng --vm 1 --vm-bytes 200M --vm-keep --vm-populate --timeout 3s -q
 sleep 2
 # Stop hinting before the count and the events are read: a pass between
 # the two would be in one and not the other (13 pages, once).

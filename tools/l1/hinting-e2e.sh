@@ -38,7 +38,7 @@ fail() { echo "FAIL: $*"; result=fail; }
 
 # The L2 job: the workload, then the counters of both sinks every 0.5 s.
 # shellcheck disable=SC2016 # expanded in L2
-job='run_workload stress-ng --vm 1 --vm-bytes 300M --vm-keep --timeout 4s
+job='run_workload stress-ng --vm 1 --vm-bytes 300M --vm-keep --vm-populate --timeout 4s
 s=/sys/kernel/mm
 while :; do
 	mark "kvm_bytes=$(cat $s/page_hinting_kvm/bytes 2>/dev/null || echo 0)"

@@ -61,7 +61,7 @@ hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # shellcheck disable=SC2016 # expanded in L2
 job='sleep 5
 mark "hinted_bytes=$(cat /sys/kernel/mm/page_hinting/hinted_bytes)"
-run_workload stress-ng --vm 1 --vm-bytes 300M --vm-keep --timeout 4s
+run_workload stress-ng --vm 1 --vm-bytes 300M --vm-keep --vm-populate --timeout 4s
 while :; do
 	mark "hinted_bytes=$(cat /sys/kernel/mm/page_hinting/hinted_bytes)"
 	sleep 0.5

@@ -105,7 +105,7 @@ label() {
 
 echo
 if [ "$table" = demo ]; then
-	echo "Inside L1 (our KVM, nested under TCG), L2 512 MiB / 1 vCPU, stress-ng --vm 1 --vm-bytes 300M --vm-keep 4s;"
+	echo "Inside L1 (our KVM, nested under TCG), L2 512 MiB / 1 vCPU, stress-ng --vm 1 --vm-bytes 300M --vm-keep --vm-populate 4s;"
 	echo "median of $runs run(s), min_order ${orders%% *}; t90 in s from the workload's end, MiB of the L2 QEMU's guest RAM"
 	printf '%-28s %8s %10s %10s\n' row t90_s floor_mib returned%
 	for s in $sinks; do
