@@ -59,6 +59,13 @@ t debug-memslots 900 "" "debug kernel as L1: set_memory_region_test, all 32,764 
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 840 \
 	--timeout 780 --name soak-debug-memslots set_memory_region_test
 
+# Not in make check (see check.sh): hinting end to end in L2, with both
+# sinks, and each sink's host cost measured on its own path.
+t l2-hinting 420 "" "L2 under our KVM: the hypercall and the virtio sink return memory, --verify clean" \
+	make -s l2-hinting L1_BUDGET=400
+t sink-cost 300 "" "L2 under our KVM: each sink's host cost (exits, CPU) is measured on its own path" \
+	tools/check/test_sink_cost.sh
+
 # The figures each test printed.
 grep -h '^PASS' "$logs"/*.log
 t_summary

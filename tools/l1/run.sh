@@ -15,7 +15,9 @@
 #   TEST           a test of tools/l1/tests.conf, by its path, run with the
 #                  arguments given there (every line with that path for this
 #                  MMU mode), or any other built test, run without
-#                  arguments; default: every line of tests.conf for the mode
+#                  arguments; "PATH ARGS..." as one word runs PATH with
+#                  ARGS instead; default: every line of tests.conf for the
+#                  mode
 #   --npt 0|1      kvm_amd.npt: 1 (default) nested paging, 0 the shadow MMU
 #   --params STR   more kernel command line for L1, e.g. module parameters
 #                  of the built-in KVM: "kvm.tdp_mmu=0 kvm_amd.avic=1"
@@ -75,8 +77,8 @@ INITRAMFS=$initramfs
 . "$top/tools/vm/vm.sh"
 [ -f "$INITRAMFS" ] || { echo "run.sh: $INITRAMFS missing: run 'make l1-initramfs'" >&2; exit 2; }
 for t in "$@"; do
-	grep -q "^file /usr/lib/kvm-selftests/$t " "$initramfs.d/list" || {
-		echo "run.sh: $t is not in the L1 initramfs: make l1-selftests TESTS=\"$*\"" >&2
+	grep -q "^file /usr/lib/kvm-selftests/${t%% *} " "$initramfs.d/list" || {
+		echo "run.sh: ${t%% *} is not in the L1 initramfs: make l1-selftests TESTS=\"${t%% *}\"" >&2
 		exit 2
 	}
 done
