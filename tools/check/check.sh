@@ -82,6 +82,15 @@ t kvm-l2-smoke 240 build-l1,build-tools "an L2 guest boots under KVM in the L1 V
 # The same guest tests on the debug kernel: KASAN, KFENCE, lockdep,
 # DEBUG_VM, DEBUG_ATOMIC_SLEEP and DEBUG_LIST must stay quiet.
 t_join build-debug
+# The upstream series is checked at the lowest priority beside them, as the
+# debug kernel was built beside the guest tests: under TCG their guests
+# leave much of the CPU idle (waiting for a workload, a report, a kmemleak
+# scan), and series-check is a compiler's work of about 8 minutes on 2
+# cores.  Run one after the other, the two made a cold CI run 8 minutes
+# longer on a 2-core machine.  It starts after the debug kernel, not
+# before, so as not to slow the build the tests below wait for.
+t_start series-check 2400 build-kernel "the upstream series: git am onto pristine 6.12, compile what each patch touches, then the whole kernel" \
+	nice -n 19 make -s series-check
 t debug-kunit 300 build-debug,build-initramfs,build-tools "debug kernel: the KUnit suite, no splat" \
 	env KERNEL="$debug_kernel" tools/check/test_kunit.sh
 t debug-hinting 300 build-debug,build-initramfs,build-tools "debug kernel: hinting returns memory, no splat" \
@@ -112,4 +121,5 @@ t debug-kvm-shadow 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 390 --name debug-shadow \
 	"${kvm_mem_tests[@]}"
 
+t_join series-check
 t_summary
