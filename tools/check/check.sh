@@ -86,9 +86,9 @@ t_join build-debug
 # debug kernel was built beside the guest tests: under TCG their guests
 # leave much of the CPU idle (waiting for a workload, a report, a kmemleak
 # scan), and series-check is a compiler's work of about 8 minutes on 2
-# cores.  Run one after the other, the two made a cold CI run 8 minutes
-# longer on a 2-core machine.  It starts after the debug kernel, not
-# before, so as not to slow the build the tests below wait for.
+# cores, which run after them would add to every cold run.  It starts
+# after the debug kernel, not before, so as not to slow the build the
+# tests below wait for.
 t_start series-check 2400 build-kernel "the upstream series: git am onto pristine 6.12, compile what each patch touches, then the whole kernel" \
 	nice -n 19 make -s series-check
 t debug-kunit 300 build-debug,build-initramfs,build-tools "debug kernel: the KUnit suite, no splat" \
