@@ -35,8 +35,10 @@ t() {
 # for a build that can use the CPU the tests leave idle; t_join ID waits for
 # it and gives its verdict.  Its status goes through a file, not wait: a
 # cold make check starts more processes than there are pids, and bash
-# forgets the status of a job whose pid was reused.  The run stops what is
-# still in the background when it ends, however it ends.
+# forgets the status of a job whose pid was reused; the file also holds
+# the time the job ended, so that its verdict says how long it ran, not how
+# long until it was joined.  The run stops what is still in the background
+# when it ends, however it ends.
 declare -A bg_pid bg_start bg_budget
 t_start() {
 	local id=$1 budget
@@ -49,18 +51,18 @@ t_start() {
 		timeout --kill-after=10 "$budget" "$@" > "$logs/$id.log" 2>&1 < /dev/null &
 		echo $! > "$logs/$id.pid"
 		wait $!
-		echo $? > "$logs/$id.rc"
+		echo "$? $SECONDS" > "$logs/$id.rc"
 	) &
 	bg_pid[$id]=$! bg_start[$id]=$SECONDS bg_budget[$id]=$budget
 }
 
 t_join() {
-	local id=$1
+	local id=$1 rc end
 
 	[ -n "${bg_pid[$id]:-}" ] || return 0	# t_start said why it did not start
 	wait "${bg_pid[$id]}"
-	t_verdict "$id" "$(cat "$logs/$id.rc" 2>/dev/null || echo lost)" \
-		"${bg_start[$id]}" "${bg_budget[$id]}"
+	read -r rc end 2>/dev/null < "$logs/$id.rc" || rc=lost end=
+	t_verdict "$id" "$rc" "${bg_start[$id]}" "${bg_budget[$id]}" "$end"
 	unset "bg_pid[$id]"
 }
 
@@ -85,15 +87,16 @@ t_ready() {
 	done
 }
 
-# t_verdict ID STATUS START BUDGET: count and print how ID ended.
+# t_verdict ID STATUS START BUDGET [END]: count and print how ID ended (at
+# END, in $SECONDS, or now).
 t_verdict() {
-	local id=$1 rc=$2 start=$3 budget=$4
+	local id=$1 rc=$2 budget=$4 took=$((${5:-$SECONDS} - $3))
 	if [ "$rc" = 0 ]; then
-		echo "PASS  $id ($((SECONDS - start))s)"
+		echo "PASS  $id (${took}s)"
 		passed=$((passed + 1)) ok[$id]=1
 	else
 		[ "$rc" = 124 ] && echo "      timed out after ${budget}s" >> "$logs/$id.log"
-		echo "FAIL  $id ($((SECONDS - start))s, exit $rc); the end of $logs/$id.log:"
+		echo "FAIL  $id (${took}s, exit $rc); the end of $logs/$id.log:"
 		tail -25 "$logs/$id.log" | sed 's/^/      /'
 		failed=$((failed + 1)) failures+=("$id")
 	fi
