@@ -4,7 +4,9 @@
 # `make check-repeat`: run make check's suite N times in a row and report
 # every entry's pass rate, to find the flaky ones: an entry that does not
 # pass every time is fixed, or moves to make soak with its rate and reason
-# written down; it is never retried until it passes.
+# written down; it is never retried until it passes.  The one step that is
+# redone is an L1 boot that hung before init, before any test ran
+# (tools/l1/run.sh); the table counts the runs where that happened.
 #
 # Each run's output is build/check-repeat/run-K.log, with the logs of the
 # entries that failed in build/check-repeat/run-K/; the rates go to
@@ -29,11 +31,13 @@ rates() {
 		if (!(id in seen)) { seen[id] = 1; order[++ids] = id }
 		if ($1 == "PASS") pass[id]++; else failed[id] = failed[id] " " run
 	}
+	/^      RETRY: / { retried[id] = retried[id] " " idx[FILENAME] }
 	END {
-		printf "| entry | passed | failed in runs |\n|---|---|---|\n"
+		printf "| entry | passed | failed in runs | retried a step in runs |\n|---|---|---|---|\n"
 		for (i = 1; i <= ids; i++) {
 			id = order[i]
-			printf "| %s | %d of %d | %s |\n", id, pass[id], n, failed[id] == "" ? "-" : failed[id]
+			printf "| %s | %d of %d | %s | %s |\n", id, pass[id], n,
+				failed[id] == "" ? "-" : failed[id], retried[id] == "" ? "-" : retried[id]
 			if (pass[id] == n) good++; else bad++
 		}
 		printf "%d passed, %d failed\n", good, bad > "/dev/stderr"

@@ -93,6 +93,9 @@ t_verdict() {
 	local id=$1 rc=$2 budget=$4 took=$((${5:-$SECONDS} - $3))
 	if [ "$rc" = 0 ]; then
 		echo "PASS  $id (${took}s)"
+		# A step an entry had to redo (a hung L1 boot, tools/l1/run.sh)
+		# shows here, where the pass rates are counted from.
+		grep '^RETRY: ' "$logs/$id.log" 2>/dev/null | sed 's/^/      /'
 		passed=$((passed + 1)) ok[$id]=1
 	else
 		[ "$rc" = 124 ] && echo "      timed out after ${budget}s" >> "$logs/$id.log"
