@@ -111,8 +111,10 @@ t debug-tracepoints 240 build-debug,build-initramfs,build-tools "debug kernel (e
 # test fuzzes 20,000 calls here, not its default 100,000: it took 179 s of
 # debug-kvm-npt's 419 s on a slower machine.  The guest kernel as L1 fuzzes
 # 100,000 (kvm-selftests-*), the debug kernel 1,000,000 in make soak
-# (debug-fuzz).
-kvm_mem_tests=("x86_64/page_hinting_test -n 20000" x86_64/kvm_pv_test demand_paging_test
+# (debug-fuzz).  Its zap under contention (-Z) is here for KVM_PROVE_MMU's
+# check of every mmu_lock break on the zap's path.
+kvm_mem_tests=("x86_64/page_hinting_test -n 20000" "x86_64/page_hinting_test -Z"
+	x86_64/kvm_pv_test demand_paging_test
 	kvm_page_table_test memslot_modification_stress_test)
 t debug-kvm-npt 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
 	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 390 --name debug-npt \

@@ -17,9 +17,9 @@
  *
  * How a batch is dropped:
  *  1. read up to KVM_DISCARD_CHUNK entries from the guest and check each;
- *  2. zap the SPTEs of all of them under one hold of mmu_lock, with one
- *     remote TLB flush for the whole chunk and a lock break when someone
- *     waits for mmu_lock or the CPU is wanted elsewhere;
+ *  2. zap the SPTEs of all of them with one remote TLB flush for the
+ *     whole chunk, by the architecture's MMU (kvm_mmu_zap_gfn_ranges()),
+ *     which flushes before every break of mmu_lock;
  *  3. drop the host pages range by range, as MADV_DONTNEED does for
  *     private anonymous memory (zap the page table entries) and as
  *     MADV_REMOVE does for shared memory, shmem, memfd and hugetlbfs
@@ -68,12 +68,6 @@ static bool discard_ranges_default;
 module_param_named(discard_ranges, discard_ranges_default, bool, 0644);
 MODULE_PARM_DESC(discard_ranges,
 		 "Let new VMs discard free memory by KVM_HC_DISCARD_RANGES without KVM_CAP_DISCARD_RANGES");
-
-#ifdef KVM_HAVE_MMU_RWLOCK
-#define kvm_discard_mmu_needbreak(kvm)	rwlock_needbreak(&(kvm)->mmu_lock)
-#else
-#define kvm_discard_mmu_needbreak(kvm)	spin_needbreak(&(kvm)->mmu_lock)
-#endif
 
 void kvm_discard_init_vm(struct kvm *kvm)
 {
@@ -181,68 +175,27 @@ static long kvm_discard_check_entry(struct kvm *kvm,
 }
 
 /*
- * Zap the SPTEs of @n checked entries, with one TLB flush.
+ * Zap the SPTEs of @n checked entries, with one TLB flush for all of them
+ * (kvm_mmu_zap_gfn_ranges(), which flushes before any lock break too).
  *
- * Each hold of mmu_lock is an invalidation bracket (begin, range_add,
- * end), which kvm_unmap_gfn_range() requires: a vCPU that faulted a page
- * in before the zap retries its fault instead of installing a stale SPTE.
- * The bracket is widened to the span of the ranges zapped in it, but it
- * is held only while mmu_lock is, when no fault can complete anyway.
- *
- * The flush comes before mmu_lock is dropped, and always before the host
- * pages are dropped: once the SPTEs are gone, the discard's own notifier
- * finds nothing to zap and does not flush, so a stale TLB entry left here
- * would let the guest write to a freed host page.
+ * The flush always comes before the host pages are dropped: once the
+ * SPTEs are gone, the discard's own MMU notifier finds nothing to zap and
+ * does not flush, so a stale TLB entry left here would let the guest write
+ * to a freed host page.
  */
 static void kvm_discard_zap(struct kvm *kvm,
 			    const struct kvm_discard_range *r, unsigned int n)
 {
-	bool flush = false, open = false;
-	struct kvm_discard_piece p;
+	struct kvm_gfn_span spans[KVM_DISCARD_CHUNK];
 	unsigned int i;
-	gfn_t gfn, end;
 
-	KVM_MMU_LOCK(kvm);
+	if (!n)
+		return;
 	for (i = 0; i < n; i++) {
-		end = gpa_to_gfn(r[i].gpa + r[i].size);
-		for (gfn = gpa_to_gfn(r[i].gpa); gfn < end; gfn = p.end) {
-			struct kvm_gfn_range range;
-
-			/* Checked by kvm_discard_check_entry(); SRCU is held. */
-			if (kvm_discard_piece(kvm, gfn, end, &p))
-				break;
-			range = (struct kvm_gfn_range) {
-				.slot = p.slot,
-				.start = p.start,
-				.end = p.end,
-				.attr_filter = KVM_FILTER_SHARED,
-				.may_block = true,
-			};
-			if (!open) {
-				kvm_mmu_invalidate_begin(kvm);
-				open = true;
-			}
-			kvm_mmu_invalidate_range_add(kvm, p.start, p.end);
-			flush |= kvm_unmap_gfn_range(kvm, &range);
-
-			/* Lock break: vCPU faults and other zaps wait on us. */
-			if (need_resched() || kvm_discard_mmu_needbreak(kvm)) {
-				if (flush)
-					kvm_flush_remote_tlbs(kvm);
-				flush = false;
-				kvm_mmu_invalidate_end(kvm);
-				open = false;
-				KVM_MMU_UNLOCK(kvm);
-				cond_resched();
-				KVM_MMU_LOCK(kvm);
-			}
-		}
+		spans[i].start = gpa_to_gfn(r[i].gpa);
+		spans[i].end = gpa_to_gfn(r[i].gpa + r[i].size);
 	}
-	if (flush)
-		kvm_flush_remote_tlbs(kvm);
-	if (open)
-		kvm_mmu_invalidate_end(kvm);
-	KVM_MMU_UNLOCK(kvm);
+	kvm_mmu_zap_gfn_ranges(kvm, spans, n);
 }
 
 /*

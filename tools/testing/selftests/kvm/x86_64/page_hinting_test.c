@@ -31,15 +31,25 @@
  * memory -- the process dies and its guest memory goes with it.  Deleting a
  * memslot under the handler is the fuzzer's second phase.
  *
- * usage: page_hinting_test [-c] [-C] [-F] [-L] [-n FUZZ_CALLS] [-s SEED]
+ * Zapping under contention (-Z, a run of its own): many ranges are hinted
+ * while the hinting vCPU is asked to yield, a second vCPU faults, a
+ * memslot flips and compaction migrates the VM's pages, so that the zap
+ * breaks mmu_lock; on a CONFIG_KVM_PROVE_MMU kernel each break checks that
+ * no zap is left unflushed.
+ *
+ * usage: page_hinting_test [-c] [-C] [-F] [-L] [-Z] [-n FUZZ_CALLS] [-s SEED]
+ *                          [-z ROUNDS]
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -74,6 +84,7 @@ enum {
 	OP_REPEAT,	/* a0 calls of KVM_HC_DISCARD_RANGES(a1, a2, 0); see guest_repeat() */
 	OP_CHURN,	/* forever: write every test page, hint the list (a0, a1) */
 	OP_TOUCH,	/* both vCPUs: write half the test pages each until told to stop */
+	OP_ROUNDS,	/* a0 rounds: write [a3, a3 + half), hint the list (a1, a2), check zeros */
 };
 
 struct command {
@@ -325,6 +336,41 @@ static uint64_t guest_repeat(uint64_t calls, uint64_t gpa, uint64_t n)
 	return ok;
 }
 
+/*
+ * @rounds times: write a pattern to the @n pages from @start, so that they
+ * have SPTEs, hint the @nr entries of the list at @gpa (calling again after
+ * partial calls), and count the pages that do not read as zeros after.
+ * The list cuts the pages into @nr equal ranges; every other round writes
+ * only the second half of each, so that a walk that zaps a range first
+ * crosses leaves that the last round's hint left empty.
+ */
+static uint64_t guest_rounds(uint64_t rounds, uint64_t gpa, uint64_t nr,
+			     uint64_t start, uint64_t n)
+{
+	uint64_t i, r, done, bad = 0, per = n / nr;
+	int64_t ret;
+
+	for (i = 0; i < rounds; i++) {
+		if (i & 1) {
+			for (r = 0; r < nr; r++)
+				guest_fill(start + (r * per + per / 2) * PAGE_SIZE,
+					   per - per / 2, i + 1);
+		} else {
+			guest_fill(start, n, i + 1);
+		}
+		for (done = 0; done < nr; done += ret) {
+			ret = kvm_hypercall(KVM_HC_DISCARD_RANGES,
+					    gpa + done * sizeof(struct kvm_discard_range),
+					    nr - done, 0, 0);
+			__GUEST_ASSERT(ret >= 1 && ret <= (int64_t)(nr - done),
+				       "round %lu: a call of %lu entries returned %ld",
+				       i, nr - done, ret);
+		}
+		bad += guest_check(start, n, 0, true);
+	}
+	return bad;
+}
+
 static void guest_code(uint64_t id)
 {
 	uint64_t round = 0, bad = 0;
@@ -374,6 +420,10 @@ static void guest_code(uint64_t id)
 			break;
 		case OP_REPEAT:
 			GUEST_SYNC1(guest_repeat(cmd.a0, cmd.a1, cmd.a2));
+			break;
+		case OP_ROUNDS:
+			GUEST_SYNC1(guest_rounds(cmd.a0, cmd.a1, cmd.a2, cmd.a3,
+						 TEST_PAGES / 2));
 			break;
 		case OP_CHURN:
 			for (round = 0;; round++) {
@@ -911,6 +961,159 @@ static void test_fuzz(uint64_t calls, uint64_t seed, bool concurrent)
 	munmap(flap.mem, FLAP_SIZE);
 }
 
+struct compactor {
+	atomic_bool stop;
+	uint64_t runs;
+};
+
+/*
+ * Compact all memory again and again: compaction migrates the VM's pages,
+ * and each migration runs KVM's MMU notifier, which takes mmu_lock for
+ * write and zaps the page's SPTE.
+ */
+static void *compactor_thread(void *arg)
+{
+	struct compactor *c = arg;
+	int fd;
+
+	while (!atomic_load(&c->stop)) {
+		fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
+		if (fd < 0)
+			break;
+		TEST_ASSERT(write(fd, "1", 1) == 1, "compact_memory: %s", strerror(errno));
+		close(fd);
+		c->runs++;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+struct hog {
+	atomic_bool stop;
+	cpu_set_t cpu;
+	uint64_t wakeups;
+};
+
+/*
+ * Wake up on @cpu as a real-time task, after 20 us to 1 ms at random: each
+ * wakeup asks the thread running there to yield at once (need_resched()),
+ * sometimes inside a walk of the zap, sometimes between its ranges.
+ */
+static void *hog_thread(void *arg)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec nap = {};
+	struct hog *h = arg;
+
+	TEST_ASSERT(!pthread_setaffinity_np(pthread_self(), sizeof(h->cpu), &h->cpu),
+		    "pthread_setaffinity_np");
+	TEST_ASSERT(!pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp),
+		    "SCHED_FIFO: %s", strerror(errno));
+	while (!atomic_load(&h->stop)) {
+		nap.tv_nsec = 20000 + random() % 980000;
+		nanosleep(&nap, NULL);
+		h->wakeups++;
+	}
+	return NULL;
+}
+
+/*
+ * Zap many ranges while the hinting vCPU is asked to yield, so that the
+ * zap of a batch breaks mmu_lock, in kvm_mmu_zap_gfn_ranges() and in the
+ * rmap and TDP MMU walks it hands its deferred TLB flush to.  No zap may
+ * be left unflushed then: with CONFIG_KVM_PROVE_MMU every break on that
+ * path checks it (a WARN, which fails the L1 run), and the guest checks
+ * that what it hinted reads as zeros and that its neighbour's data stays.
+ *
+ * Without kernel preemption only need_resched() breaks the lock (waiters
+ * on mmu_lock do not), so a real-time thread on vCPU 0's CPU wakes up
+ * often, which asks vCPU 0 to yield, within the walks too.  vCPU 0 writes
+ * the first half of the test region and hints it, @rounds times, as 256
+ * small ranges, as 16 and as 2 large ones; vCPU 1 writes and reads the
+ * second half meanwhile (the neighbour), faulting.  First with only that, then
+ * while a host thread deletes and re-creates a memslot, and another
+ * compacts memory, which migrates the VM's pages through the MMU notifier
+ * (taking mmu_lock for write).
+ */
+static void test_zap_contention(uint64_t rounds)
+{
+	const uint64_t half = TEST_SIZE / 2, shapes[] = { 256, 16, 2 };
+	uint64_t i, k, calls, bad = 0;
+	struct compactor comp = {};
+	struct flapper flap = {};
+	struct hog hog = {};
+	struct kvm_vcpu *vcpus[2];
+	pthread_t nbt, flapper, compactor, hogt;
+	struct neighbour nb;
+	struct kvm_vm *vm;
+	int cpu = sched_getcpu();
+	cpu_set_t all;
+
+	TEST_ASSERT(cpu >= 0 && !sched_getaffinity(0, sizeof(all), &all),
+		    "sched_getcpu, sched_getaffinity");
+	CPU_SET(cpu, &hog.cpu);
+	TEST_ASSERT(!pthread_setaffinity_np(pthread_self(), sizeof(hog.cpu), &hog.cpu),
+		    "pthread_setaffinity_np");
+	pthread_create(&hogt, NULL, hog_thread, &hog);
+
+	vm = create_vm(vcpus, 2, VM_MEM_SRC_ANONYMOUS, true);
+	nb_start = TEST_GPA + half;
+	nb_pages = half / PAGE_SIZE;
+	sync_global_to_guest(vm, nb_start);
+	sync_global_to_guest(vm, nb_pages);
+	nb = (struct neighbour){ .vcpu = vcpus[1] };
+	pthread_create(&nbt, NULL, neighbour_thread, &nb);
+
+	flap.vm = vm;
+	flap.mem = mmap(NULL, FLAP_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(flap.mem != MAP_FAILED, "mmap");
+	for (k = 0; k < 2; k++) {
+		if (k == 1) {
+			pthread_create(&flapper, NULL, flapper_thread, &flap);
+			pthread_create(&compactor, NULL, compactor_thread, &comp);
+		}
+		for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+			uint64_t n = shapes[i], j;
+
+			for (j = 0; j < n; j++)
+				set_range(j, TEST_GPA + j * (half / n), half / n);
+			struct rusage ru;
+			long switches;
+
+			TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru), "getrusage");
+			switches = ru.ru_nivcsw;
+			calls = vm_get_stat(vm, "discard_calls");
+			bad += run_op(vm, vcpus[0], OP_ROUNDS, rounds, list_gpa, n,
+				      TEST_GPA);
+			calls = vm_get_stat(vm, "discard_calls") - calls;
+			TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru), "getrusage");
+			ksft_print_msg("zap: %lu rounds of %lu ranges%s: %lu calls, %ld yields\n",
+				       rounds, n, k ? ", churn" : "", calls,
+				       ru.ru_nivcsw - switches);
+		}
+	}
+	atomic_store(&flap.stop, true);
+	atomic_store(&comp.stop, true);
+	pthread_join(flapper, NULL);
+	pthread_join(compactor, NULL);
+	WRITE_ONCE(*host_stop, 1);
+	pthread_join(nbt, NULL);
+	atomic_store(&hog.stop, true);
+	pthread_join(hogt, NULL);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(all), &all), "sched_setaffinity");
+
+	TEST_ASSERT(!bad, "%lu hinted pages did not read as zeros", bad);
+	TEST_ASSERT(nb.rounds > 0 && nb.bad == 0,
+		    "the neighbour found %lu bad pages in %lu rounds", nb.bad, nb.rounds);
+	if (!comp.runs)
+		ksft_print_msg("zap: no compaction (/proc/sys/vm/compact_memory)\n");
+	ksft_test_result_pass("%lu rounds of zaps under contention (%lu flips, %lu compactions)\n",
+			      2 * ARRAY_SIZE(shapes) * rounds, flap.flips, comp.runs);
+	kvm_vm_free(vm);
+	munmap(flap.mem, FLAP_SIZE);
+}
+
 /*
  * The control of the two-vCPU fuzz phase (-C): two vCPUs write guest
  * memory while a host thread drops it with MADV_DONTNEED -- what the
@@ -1210,11 +1413,12 @@ int main(int argc, char *argv[])
 	};
 	uint64_t calls = 100000, seed = 1;
 	bool fuzz_only = false, concurrent = false, lifecycle_only = false;
-	bool control = false;
+	bool control = false, zap_only = false;
+	uint64_t zap_rounds = 2;
 	unsigned int i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "cCFLn:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "cCFLn:s:z:Z")) != -1) {
 		switch (opt) {
 		case 'c':
 			concurrent = true;
@@ -1234,13 +1438,22 @@ int main(int argc, char *argv[])
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'z':
+			zap_rounds = strtoull(optarg, NULL, 0);
+			break;
+		case 'Z':
+			zap_only = true;
+			break;
 		default:
-			printf("usage: %s [-c] [-C] [-F] [-L] [-n FUZZ_CALLS] [-s SEED]\n"
+			printf("usage: %s [-c] [-C] [-F] [-L] [-Z] [-n FUZZ_CALLS] [-s SEED]\n"
+			       "          [-z ROUNDS]\n"
 			       "  -c  fuzz from two vCPUs at once too (see test_fuzz())\n"
 			       "  -C  only the control of -c: FUZZ_CALLS host MADV_DONTNEEDs\n"
 			       "      while two vCPUs write (see test_concurrent_control())\n"
 			       "  -F  the fuzzer only\n"
-			       "  -L  the lifecycle tests only (unmapped memory, killed VMM)\n",
+			       "  -L  the lifecycle tests only (unmapped memory, killed VMM)\n"
+			       "  -Z  only the zap under contention (test_zap_contention(), not\n"
+			       "      run by default), ROUNDS (default 2) of each shape and phase\n",
 			       argv[0]);
 			exit(KSFT_FAIL);
 		}
@@ -1259,6 +1472,11 @@ int main(int argc, char *argv[])
 	if (fuzz_only) {
 		ksft_set_plan(1);
 		test_fuzz(calls, seed, concurrent);
+		ksft_finished();
+	}
+	if (zap_only) {
+		ksft_set_plan(1);
+		test_zap_contention(zap_rounds);
 		ksft_finished();
 	}
 	if (lifecycle_only) {
