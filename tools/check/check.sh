@@ -46,7 +46,7 @@ t reporting-on 300 boot "upstream reporting returns at least half of what the wo
 	tools/check/test_reporting.sh on
 t reporting-delay 120 boot "page_reporting.delay_ms: command line, EINVAL for bad writes" \
 	tools/check/test_reporting_delay.sh
-t kunit 180 boot "page_hinting KUnit suite: record arrays, block validation and hand-off" \
+t kunit 180 boot "KUnit suites: record arrays, block validation, hand-off, the sink's calls" \
 	tools/check/test_kunit.sh
 t hinting-knobs 120 boot "page_hinting sysfs: boot params, EINVAL and no change for bad writes" \
 	tools/check/test_hinting_knobs.sh
@@ -91,7 +91,7 @@ t_join build-debug
 # tests below wait for.
 t_start series-check 2400 build-kernel "the upstream series: git am onto pristine 6.12, compile what each patch touches, then the whole kernel" \
 	nice -n 19 make -s series-check
-t debug-kunit 300 build-debug,build-initramfs,build-tools "debug kernel: the KUnit suite, no splat" \
+t debug-kunit 300 build-debug,build-initramfs,build-tools "debug kernel: the KUnit suites, no splat" \
 	env KERNEL="$debug_kernel" tools/check/test_kunit.sh
 t debug-hinting 300 build-debug,build-initramfs,build-tools "debug kernel: hinting returns memory, no splat" \
 	env KERNEL="$debug_kernel" tools/check/test_reporting.sh hinting

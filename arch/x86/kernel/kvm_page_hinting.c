@@ -64,11 +64,41 @@ static long kph_call(unsigned int first, unsigned int nr)
 			      __pa(&kph.list[first]), nr - first, 0);
 }
 
+typedef long (*kph_call_fn)(unsigned int first, unsigned int nr);
+
+/*
+ * Hand the @nents entries of the list to the host with @call.  The host
+ * does a bounded amount of work per call and returns how many entries it
+ * completed; call again for the rest.  KVM completes at least one entry
+ * per call unless the VM is being killed, but a VMM that handles the call
+ * itself (KVM_EXIT_HYPERCALL) may answer 0: no progress is an error, or
+ * the worker would call forever.
+ *
+ * Return: 0, the host's error code (a negative KVM_E*) for a refused
+ * entry, or -EPROTO when a call completed no entry.
+ */
+static long kph_hand_off(unsigned int nents, kph_call_fn call)
+{
+	unsigned int done = 0;
+	long ret;
+
+	while (done < nents) {
+		ret = call(done, nents);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return -EPROTO;
+		done += min_t(long, ret, nents - done);
+		cond_resched();
+	}
+	return 0;
+}
+
 static int kph_report(struct page_reporting_dev_info *prdev,
 		      struct scatterlist *sgl, unsigned int nents)
 {
 	struct scatterlist *sg;
-	unsigned int i, done = 0;
+	unsigned int i;
 	u64 bytes = 0;
 	long ret;
 
@@ -82,21 +112,15 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 	kph.gen++;
 	write_sequnlock(&kph.lock);
 
-	/*
-	 * The host does a bounded amount of work per call and returns how
-	 * many entries it completed; call again for the rest.  It completes
-	 * at least one entry per call unless the VM is being killed.
-	 */
-	while (done < nents) {
-		ret = kph_call(done, nents);
-		if (ret < 0) {
-			WRITE_ONCE(kph.errors, kph.errors + 1);
+	ret = kph_hand_off(nents, kph_call);
+	if (ret) {
+		WRITE_ONCE(kph.errors, kph.errors + 1);
+		if (ret == -EPROTO)
+			pr_warn_ratelimited("kvm_page_hinting: a call completed no range\n");
+		else
 			pr_warn_ratelimited("kvm_page_hinting: the host refused a range: %ld\n",
 					    ret);
-			return -EIO;
-		}
-		done += min_t(long, ret, nents - done);
-		cond_resched();
+		return -EIO;
 	}
 	WRITE_ONCE(kph.ranges, kph.ranges + nents);
 	WRITE_ONCE(kph.bytes, kph.bytes + bytes);
@@ -196,3 +220,7 @@ static int __init kph_init(void)
 	return 0;
 }
 subsys_initcall(kph_init);
+
+#if IS_ENABLED(CONFIG_PAGE_HINTING_KVM_KUNIT_TEST)
+#include "kvm_page_hinting_kunit.c"
+#endif
