@@ -112,15 +112,22 @@ t debug-tracepoints 240 build-debug,build-initramfs,build-tools "debug kernel (e
 # debug-kvm-npt's 419 s on a slower machine.  The guest kernel as L1 fuzzes
 # 100,000 (kvm-selftests-*), the debug kernel 1,000,000 in make soak
 # (debug-fuzz).  Its zap under contention (-Z) is here for KVM_PROVE_MMU's
-# check of every mmu_lock break on the zap's path.
-kvm_mem_tests=("x86_64/page_hinting_test -n 20000" "x86_64/page_hinting_test -Z"
+# check of every mmu_lock break on the zap's path, over 2 MiB (-m 2), not
+# its default 8: at 8 MiB it took 330 s with the shadow MMU and more than
+# 600 s with nested paging on the debug kernel (churn phases 75-85 s each),
+# and 2 MiB still made the check fire 19 s into a run on a debug build of
+# the old zap loop that left zaps unflushed at lock breaks.  At 2 MiB it
+# takes 85-93 s, close to a test's default limit of 120 s: these runs
+# allow each test 240 s.  The guest kernel as L1 runs it at 8 MiB
+# (kvm-selftests-*, 35 s).
+kvm_mem_tests=("x86_64/page_hinting_test -n 20000" "x86_64/page_hinting_test -Z -m 2"
 	x86_64/kvm_pv_test demand_paging_test
 	kvm_page_table_test memslot_modification_stress_test)
 t debug-kvm-npt 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, nested paging, no splat" \
-	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 390 --name debug-npt \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 1 --strict --quiet --budget 390 --timeout 240 --name debug-npt \
 	"${kvm_mem_tests[@]}" pre_fault_memory_test
 t debug-kvm-shadow 420 build-debug,build-l1,build-tools "debug kernel as L1: KVM memory selftests, shadow MMU, no splat" \
-	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 390 --name debug-shadow \
+	env KERNEL="$debug_kernel" tools/l1/run.sh --npt 0 --strict --quiet --budget 390 --timeout 240 --name debug-shadow \
 	"${kvm_mem_tests[@]}"
 
 t_join series-check

@@ -38,7 +38,7 @@
  * no zap is left unflushed.
  *
  * usage: page_hinting_test [-c] [-C] [-F] [-L] [-Z] [-n FUZZ_CALLS] [-s SEED]
- *                          [-z ROUNDS]
+ *                          [-z ROUNDS] [-m MIB]
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -94,6 +94,8 @@ struct command {
 static struct command cmd;
 /* vCPU 1's range, and the flag that stops it (guest virtual addresses). */
 static uint64_t nb_start, nb_pages;
+/* The pages OP_ROUNDS writes and hints, from its a3 on. */
+static uint64_t zap_pages;
 static uint64_t *stop_flag;
 
 static uint64_t pattern(uint64_t gpa, uint64_t seed)
@@ -423,7 +425,7 @@ static void guest_code(uint64_t id)
 			break;
 		case OP_ROUNDS:
 			GUEST_SYNC1(guest_rounds(cmd.a0, cmd.a1, cmd.a2, cmd.a3,
-						 TEST_PAGES / 2));
+						 zap_pages));
 			break;
 		case OP_CHURN:
 			for (round = 0;; round++) {
@@ -1028,16 +1030,17 @@ static void *hog_thread(void *arg)
  * Without kernel preemption only need_resched() breaks the lock (waiters
  * on mmu_lock do not), so a real-time thread on vCPU 0's CPU wakes up
  * often, which asks vCPU 0 to yield, within the walks too.  vCPU 0 writes
- * the first half of the test region and hints it, @rounds times, as 256
- * small ranges, as 16 and as 2 large ones; vCPU 1 writes and reads the
- * second half meanwhile (the neighbour), faulting.  First with only that, then
+ * @size bytes of the first half of the test region and hints them,
+ * @rounds times, as 256 small ranges, as 16 and as 2 large ones; vCPU 1
+ * writes and reads as much of the second half meanwhile (the neighbour),
+ * faulting.  First with only that, then
  * while a host thread deletes and re-creates a memslot, and another
  * compacts memory, which migrates the VM's pages through the MMU notifier
  * (taking mmu_lock for write).
  */
-static void test_zap_contention(uint64_t rounds)
+static void test_zap_contention(uint64_t rounds, uint64_t size)
 {
-	const uint64_t half = TEST_SIZE / 2, shapes[] = { 256, 16, 2 };
+	const uint64_t shapes[] = { 256, 16, 2 };
 	uint64_t i, k, calls, bad = 0;
 	struct compactor comp = {};
 	struct flapper flap = {};
@@ -1057,10 +1060,12 @@ static void test_zap_contention(uint64_t rounds)
 	pthread_create(&hogt, NULL, hog_thread, &hog);
 
 	vm = create_vm(vcpus, 2, VM_MEM_SRC_ANONYMOUS, true);
-	nb_start = TEST_GPA + half;
-	nb_pages = half / PAGE_SIZE;
+	nb_start = TEST_GPA + TEST_SIZE / 2;
+	nb_pages = size / PAGE_SIZE;
+	zap_pages = size / PAGE_SIZE;
 	sync_global_to_guest(vm, nb_start);
 	sync_global_to_guest(vm, nb_pages);
+	sync_global_to_guest(vm, zap_pages);
 	nb = (struct neighbour){ .vcpu = vcpus[1] };
 	pthread_create(&nbt, NULL, neighbour_thread, &nb);
 
@@ -1077,10 +1082,12 @@ static void test_zap_contention(uint64_t rounds)
 			uint64_t n = shapes[i], j;
 
 			for (j = 0; j < n; j++)
-				set_range(j, TEST_GPA + j * (half / n), half / n);
+				set_range(j, TEST_GPA + j * (size / n), size / n);
+			struct timespec start;
 			struct rusage ru;
 			long switches;
 
+			clock_gettime(CLOCK_MONOTONIC, &start);
 			TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru), "getrusage");
 			switches = ru.ru_nivcsw;
 			calls = vm_get_stat(vm, "discard_calls");
@@ -1088,9 +1095,10 @@ static void test_zap_contention(uint64_t rounds)
 				      TEST_GPA);
 			calls = vm_get_stat(vm, "discard_calls") - calls;
 			TEST_ASSERT(!getrusage(RUSAGE_THREAD, &ru), "getrusage");
-			ksft_print_msg("zap: %lu rounds of %lu ranges%s: %lu calls, %ld yields\n",
+			ksft_print_msg("zap: %lu x %lu ranges%s: %lu calls, %ld yields, %.1f s\n",
 				       rounds, n, k ? ", churn" : "", calls,
-				       ru.ru_nivcsw - switches);
+				       ru.ru_nivcsw - switches,
+				       timespec_to_ns(timespec_elapsed(start)) / 1e9);
 		}
 	}
 	atomic_store(&flap.stop, true);
@@ -1414,11 +1422,11 @@ int main(int argc, char *argv[])
 	uint64_t calls = 100000, seed = 1;
 	bool fuzz_only = false, concurrent = false, lifecycle_only = false;
 	bool control = false, zap_only = false;
-	uint64_t zap_rounds = 2;
+	uint64_t zap_rounds = 2, zap_size = TEST_SIZE / 2;
 	unsigned int i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "cCFLn:s:z:Z")) != -1) {
+	while ((opt = getopt(argc, argv, "cCFLm:n:s:z:Z")) != -1) {
 		switch (opt) {
 		case 'c':
 			concurrent = true;
@@ -1431,6 +1439,14 @@ int main(int argc, char *argv[])
 			break;
 		case 'L':
 			lifecycle_only = true;
+			break;
+		case 'm':
+			zap_size = strtoull(optarg, NULL, 0) << 20;
+			/* Ranges of 2 pages at least: see guest_rounds(). */
+			if (zap_size < SZ_2M || zap_size > TEST_SIZE / 2) {
+				printf("-m: 2 to %llu MiB\n", TEST_SIZE >> 21);
+				exit(KSFT_FAIL);
+			}
 			break;
 		case 'n':
 			calls = strtoull(optarg, NULL, 0);
@@ -1446,14 +1462,15 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			printf("usage: %s [-c] [-C] [-F] [-L] [-Z] [-n FUZZ_CALLS] [-s SEED]\n"
-			       "          [-z ROUNDS]\n"
+			       "          [-z ROUNDS] [-m MIB]\n"
 			       "  -c  fuzz from two vCPUs at once too (see test_fuzz())\n"
 			       "  -C  only the control of -c: FUZZ_CALLS host MADV_DONTNEEDs\n"
 			       "      while two vCPUs write (see test_concurrent_control())\n"
 			       "  -F  the fuzzer only\n"
 			       "  -L  the lifecycle tests only (unmapped memory, killed VMM)\n"
 			       "  -Z  only the zap under contention (test_zap_contention(), not\n"
-			       "      run by default), ROUNDS (default 2) of each shape and phase\n",
+			       "      run by default), ROUNDS (default 2) of each shape and phase\n"
+			       "      over MIB MiB (default 8)\n",
 			       argv[0]);
 			exit(KSFT_FAIL);
 		}
@@ -1476,7 +1493,7 @@ int main(int argc, char *argv[])
 	}
 	if (zap_only) {
 		ksft_set_plan(1);
-		test_zap_contention(zap_rounds);
+		test_zap_contention(zap_rounds, zap_size);
 		ksft_finished();
 	}
 	if (lifecycle_only) {
