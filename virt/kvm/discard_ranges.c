@@ -7,25 +7,35 @@
  * costs one exit to the host kernel instead of a trip through the VMM.
  *
  * What the guest promises: the ranges are free and stay unused until the
- * call returns; it may read zeros from them afterwards.  What KVM promises
- * the host: nothing the guest sends makes it WARN, crash or stall.  Every
+ * call returns; it may read zeros from them afterwards, or their old
+ * contents where the host could not drop them.  What KVM promises the
+ * host: nothing the guest sends makes it WARN, crash or stall.  Every
  * argument and entry is checked, the work per call is bounded (the call
  * returns how many entries it completed, and the guest calls again for the
  * rest), and memory is dropped only where the host's own madvise() or
- * fallocate() would drop it with the same result (see
- * kvm_discard_vma_check()).
+ * fallocate() would drop it with the same result, as QEMU's
+ * ram_block_discard_range() does (kvm_discard_how()).  Memory that cannot
+ * be dropped so (mlocked, pinned for DMA, armed for userfaultfd, part of a
+ * huge page, a file that must not change) is skipped: counted per reason
+ * in the VM's statistics, and done as far as the guest is concerned, so
+ * that a VM with some such memory keeps returning the rest.
  *
  * How a batch is dropped:
- *  1. read up to KVM_DISCARD_CHUNK entries from the guest and check each;
- *  2. zap the SPTEs of all of them with one remote TLB flush for the
- *     whole chunk, by the architecture's MMU (kvm_mmu_zap_gfn_ranges()),
- *     which flushes before every break of mmu_lock;
- *  3. drop the host pages range by range, as MADV_DONTNEED does for
- *     private anonymous memory (zap the page table entries) and as
- *     MADV_REMOVE does for shared memory, shmem, memfd and hugetlbfs
- *     (punch a hole in the file).  Hugetlb pages go back to the hugetlb
- *     pool, not to the system.  Ranges with a page pinned for DMA are
- *     skipped (kvm_discard_range_pinned()).
+ *  1. read up to KVM_DISCARD_CHUNK entries from the guest and check each,
+ *     the VMAs behind it included, under mmap_lock; an entry the host
+ *     refuses (bad format, not in a user memslot, nothing mapped) ends the
+ *     batch before it;
+ *  2. zap the SPTEs of the entries with memory to drop, with one remote
+ *     TLB flush for the whole batch (one per run of such entries, if
+ *     entries with nothing to drop lie between them), by the
+ *     architecture's MMU (kvm_mmu_zap_gfn_ranges(), which flushes before
+ *     every break of mmu_lock);
+ *  3. drop the host memory range by range, as MADV_DONTNEED does for
+ *     private anonymous memory (zap the page table entries) and by
+ *     punching a hole in the file for file memory, shared (as MADV_REMOVE
+ *     does: shmem, memfd, hugetlbfs) or private (the VM's own file, and
+ *     then its private copies too).  Hugetlb pages go back to the hugetlb
+ *     pool, not to the system.
  * Step 3 alone would be correct: it runs KVM's MMU notifier, which zaps
  * and flushes.  But the notifier flushes the remote TLBs once per range;
  * after step 2 it finds no SPTE left and does not flush at all.
@@ -34,12 +44,14 @@
  * other), so kvm->mm is current->mm and GUP-fast sees the guest memory.
  *
  * Locking: the vCPU thread holds kvm->srcu (so the memslots cannot change
- * under us) and no other lock.  Step 2 takes mmu_lock alone; step 3 takes
- * mmap_lock for read and, for a hole punch, drops it before fallocate()
+ * under us) and no other lock.  Step 1 takes mmap_lock for read (and a
+ * file's i_mmap_rwsem inside it); step 2 takes mmu_lock alone; step 3
+ * takes mmap_lock for read and, for a hole punch, drops it before fallocate()
  * (which takes i_rwsem, and whose notifier takes mmu_lock) with a reference
  * on the file, as madvise(MADV_REMOVE) does.  mmu_lock is never held while
  * the host pages are dropped: the MMU notifier that dropping runs takes it.
  */
+#include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/falloc.h>	/* after fs.h: it needs the __s64 types */
@@ -152,104 +164,54 @@ static long kvm_discard_piece(struct kvm *kvm, gfn_t gfn, gfn_t end,
 	return 0;
 }
 
-/* Check one entry: aligned, non-empty, bounded, all in user memslots. */
-static long kvm_discard_check_entry(struct kvm *kvm,
-				    const struct kvm_discard_range *r)
-{
-	struct kvm_discard_piece p;
-	gfn_t gfn, end;
-	long ret;
+/*
+ * What becomes of a piece of the host memory behind an entry: it is
+ * dropped, one of two ways, or skipped for a reason that the VM's
+ * statistics count (discard_skipped_*_bytes).  A skipped piece keeps its
+ * contents and counts as done: the guest cannot do better by calling
+ * again, and an error would stop it hinting the memory that can go.
+ */
+enum kvm_discard_how {
+	KVM_DISCARD_ZAP,	/* private anonymous: as MADV_DONTNEED does */
+	KVM_DISCARD_PUNCH,	/* a file: punch a hole, drop private copies */
+	KVM_DISCARD_SKIP_LOCKED,	/* mlocked (-overcommit mem-lock=on) */
+	KVM_DISCARD_SKIP_PINNED,	/* a page pinned for DMA */
+	KVM_DISCARD_SKIP_UFFD,	/* armed for userfaultfd */
+	KVM_DISCARD_SKIP_IO,	/* PFN, I/O or mixed mapping */
+	KVM_DISCARD_SKIP_UNIT,	/* part of a hugetlb page */
+	KVM_DISCARD_SKIP_FILE,	/* a file whose hole cannot be punched */
+	KVM_DISCARD_NR_HOW
+};
 
-	if (!PAGE_ALIGNED(r->gpa) || !PAGE_ALIGNED(r->size) || !r->size ||
-	    r->size > KVM_DISCARD_RANGES_MAX_SIZE ||
-	    r->gpa + r->size < r->gpa)
-		return -KVM_EINVAL;
-
-	end = gpa_to_gfn(r->gpa + r->size);
-	for (gfn = gpa_to_gfn(r->gpa); gfn < end; gfn = p.end) {
-		ret = kvm_discard_piece(kvm, gfn, end, &p);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
+/* What a call did, for the statistics and the tracepoint. */
+struct kvm_discard_tally {
+	unsigned long ranges;			/* entries done */
+	u64 bytes[KVM_DISCARD_NR_HOW];		/* of their pieces, by fate */
+};
 
 /*
- * Zap the SPTEs of @n checked entries, with one TLB flush for all of them
- * (kvm_mmu_zap_gfn_ranges(), which flushes before any lock break too).
- *
- * The flush always comes before the host pages are dropped: once the
- * SPTEs are gone, the discard's own MMU notifier finds nothing to zap and
- * does not flush, so a stale TLB entry left here would let the guest write
- * to a freed host page.
+ * Whether a page of [@start, @end) of @mm may be pinned for DMA (io_uring
+ * fixed buffers, RDMA, vhost-vdpa...).  Dropping it would leave the device
+ * writing to a page the guest no longer sees.  An mm that never pinned a
+ * page (MMF_HAS_PINNED, set by the first FOLL_PIN) has none; otherwise the
+ * pages are looked up locklessly (GUP-fast), with a reference held only
+ * for the check.  A page that is not mapped cannot be pinned.
  */
-static void kvm_discard_zap(struct kvm *kvm,
-			    const struct kvm_discard_range *r, unsigned int n)
-{
-	struct kvm_gfn_span spans[KVM_DISCARD_CHUNK];
-	unsigned int i;
-
-	if (!n)
-		return;
-	for (i = 0; i < n; i++) {
-		spans[i].start = gpa_to_gfn(r[i].gpa);
-		spans[i].end = gpa_to_gfn(r[i].gpa + r[i].size);
-	}
-	kvm_mmu_zap_gfn_ranges(kvm, spans, n);
-}
-
-/*
- * Whether the host memory of [@start, @end) in @vma can be dropped so that
- * the guest reads zeros from it afterwards, and nothing else changes.
- * Follows madvise_dontneed_free_valid_vma() and madvise_remove(), and
- * refuses what they refuse or what would not refault as zeros:
- *  - mlocked, PFN-mapped, I/O and mixed mappings;
- *  - mappings armed for userfaultfd (post-copy migration, live snapshots:
- *    the monitor must see every fault);
- *  - private file mappings, which refault with the file's contents,
- *    including private hugetlb mappings;
- *  - hugetlb ranges that are not whole huge pages: hugetlb pages cannot
- *    be dropped in part;
- *  - shared mappings that are read-only or whose file cannot punch holes.
- */
-static long kvm_discard_vma_check(struct vm_area_struct *vma,
-				  unsigned long start, unsigned long end)
-{
-	if (vma->vm_flags & (VM_LOCKED | VM_PFNMAP | VM_IO | VM_MIXEDMAP))
-		return -KVM_EOPNOTSUPP;
-	if (userfaultfd_armed(vma))
-		return -KVM_EOPNOTSUPP;
-	if (!(vma->vm_flags & VM_SHARED))
-		return vma_is_anonymous(vma) ? 0 : -KVM_EOPNOTSUPP;
-	if (!(vma->vm_flags & VM_WRITE) || !vma->vm_file ||
-	    !vma->vm_file->f_op->fallocate)
-		return -KVM_EOPNOTSUPP;
-	if (is_vm_hugetlb_page(vma)) {
-		unsigned long size = huge_page_size(hstate_vma(vma));
-
-		if (!IS_ALIGNED(start, size) || !IS_ALIGNED(end, size))
-			return -KVM_EINVAL;
-	}
-	return 0;
-}
-
-/*
- * Whether a page of [@start, @end) of the current mm may be pinned for DMA
- * (io_uring fixed buffers, RDMA, vhost-vdpa...).  Dropping it would leave
- * the device writing to a page the guest no longer sees, so such ranges
- * are skipped.  A page that is not mapped cannot be pinned; the lookup is
- * lockless (GUP-fast) and takes a reference only for the check.
- */
-static bool kvm_discard_range_pinned(unsigned long start, unsigned long end)
+static bool kvm_discard_range_pinned(struct mm_struct *mm, unsigned long start,
+				     unsigned long end)
 {
 	struct page *pages[16];
 	int nr, got, i;
 	bool pinned;
 
+	if (!test_bit(MMF_HAS_PINNED, &mm->flags))
+		return false;
 	while (start < end) {
 		nr = min_t(unsigned long, (end - start) >> PAGE_SHIFT,
 			   ARRAY_SIZE(pages));
 		got = get_user_pages_fast_only(start, nr, 0, pages);
+		if (got < 0)
+			got = 0;
 		pinned = false;
 		for (i = 0; i < got; i++) {
 			pinned |= folio_maybe_dma_pinned(page_folio(pages[i]));
@@ -263,89 +225,262 @@ static bool kvm_discard_range_pinned(unsigned long start, unsigned long end)
 	return false;
 }
 
-/* Drop the host memory of [@hva, @hva + @len) in @mm. */
-static long kvm_discard_hva(struct mm_struct *mm, unsigned long hva,
-			    unsigned long len)
+/*
+ * Whether the file behind a private mapping may have a hole punched where
+ * @vma maps [@start, @end): a file with no name (a memfd, QEMU's unlinked
+ * -mem-path file) that no other process maps there.  A named file mapped
+ * private may be a template that other VMs map too; punching a hole would
+ * change their memory (QEMU warns of that when it discards such memory).
+ * A hole is what makes the private mapping refault as zeros: dropping only
+ * the private copies would bring back the file's contents.
+ */
+static bool kvm_discard_file_is_own(struct vm_area_struct *vma,
+				    unsigned long start, unsigned long end)
 {
-	unsigned long end = hva + len;
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	pgoff_t first = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
+	pgoff_t last = first + ((end - start) >> PAGE_SHIFT) - 1;
+	struct vm_area_struct *other;
+	bool own = true;
+
+	if (file_inode(vma->vm_file)->i_nlink)
+		return false;
+	i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(other, &mapping->i_mmap, first, last) {
+		if (other->vm_mm != vma->vm_mm) {
+			own = false;
+			break;
+		}
+	}
+	i_mmap_unlock_read(mapping);
+	return own;
+}
+
+/*
+ * How the host memory of [@start, *@end) in @vma is dropped so that the
+ * guest reads zeros from it afterwards and nothing else changes, or why it
+ * is skipped.  Follows madvise_dontneed_free_valid_vma(), madvise_remove()
+ * and QEMU's ram_block_discard_range().  A hugetlb range is cut at huge
+ * page boundaries: *@end may come back smaller, with the rest of the range
+ * left for the next call, so that the whole huge pages inside a range are
+ * dropped and only the pieces at its ends are skipped.
+ *
+ * Files: a shared mapping has the hole punched (MADV_REMOVE); a private
+ * one too, and then its private copies dropped, if the file is the VM's
+ * own (kvm_discard_file_is_own()).  The VMM must have opened the file for
+ * writing, and mapped it writable; a read-only file would refault with its
+ * old contents, and is skipped, as QEMU refuses to discard it.
+ */
+static enum kvm_discard_how kvm_discard_how(struct vm_area_struct *vma,
+					    unsigned long start,
+					    unsigned long *end)
+{
+	struct file *file = vma->vm_file;
+
+	mmap_assert_locked(vma->vm_mm);
+
+	if (vma->vm_flags & VM_LOCKED)
+		return KVM_DISCARD_SKIP_LOCKED;
+	if (vma->vm_flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP))
+		return KVM_DISCARD_SKIP_IO;
+	if (userfaultfd_armed(vma))
+		return KVM_DISCARD_SKIP_UFFD;
+	if (is_vm_hugetlb_page(vma)) {
+		unsigned long size = huge_page_size(hstate_vma(vma));
+
+		if (!IS_ALIGNED(start, size)) {
+			*end = min(*end, ALIGN(start, size));
+			return KVM_DISCARD_SKIP_UNIT;
+		}
+		if (*end - start < size)
+			return KVM_DISCARD_SKIP_UNIT;
+		*end = ALIGN_DOWN(*end, size);
+	}
+	if (!vma_is_anonymous(vma) &&
+	    (!(vma->vm_flags & VM_WRITE) || !file ||
+	     !(file->f_mode & FMODE_WRITE) || !file->f_op->fallocate ||
+	     (!(vma->vm_flags & VM_SHARED) &&
+	      !kvm_discard_file_is_own(vma, start, *end))))
+		return KVM_DISCARD_SKIP_FILE;
+	if (kvm_discard_range_pinned(vma->vm_mm, start, *end))
+		return KVM_DISCARD_SKIP_PINNED;
+	return vma_is_anonymous(vma) ? KVM_DISCARD_ZAP : KVM_DISCARD_PUNCH;
+}
+
+/*
+ * Whether some host memory of [@hva, @hva + @len) in @mm would be dropped
+ * (1) or all of it skipped (0); -KVM_EFAULT where the VMM mapped nothing.
+ * mmap_lock is held for read.
+ */
+static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
+				  unsigned long len)
+{
+	unsigned long end = hva + len, stop;
+	struct vm_area_struct *vma;
+	long ret = 0;
+
+	mmap_assert_locked(mm);
+
+	while (hva < end) {
+		vma = vma_lookup(mm, hva);
+		if (!vma)
+			return -KVM_EFAULT;
+		stop = min(end, vma->vm_end);
+		if (kvm_discard_how(vma, hva, &stop) < KVM_DISCARD_SKIP_LOCKED)
+			ret = 1;
+		hva = stop;
+	}
+	return ret;
+}
+
+/*
+ * Punch the hole for [@hva, @stop) of @vma, which maps a file, and, in a
+ * private mapping, drop the private copies of its pages, which would stay
+ * after the hole (QEMU's ram_block_discard_range() does the same).
+ * fallocate() takes i_rwsem, which ranks above mmap_lock: mmap_lock is
+ * dropped around it, with a reference on the file, as madvise(MADV_REMOVE)
+ * does; the VMA is looked up again after.  Returns with mmap_lock held
+ * again, and whether the hole was punched.
+ */
+static bool kvm_discard_punch(struct mm_struct *mm, struct vm_area_struct *vma,
+			      unsigned long hva, unsigned long stop)
+{
+	loff_t offset = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (hva - vma->vm_start);
+	bool private = !(vma->vm_flags & VM_SHARED);
+	struct file *file = get_file(vma->vm_file);
+	int ret;
+
+	mmap_read_unlock(mm);
+	ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    offset, stop - hva);
+	mmap_read_lock(mm);
+	if (!ret && private) {
+		vma = vma_lookup(mm, hva);
+		if (vma && vma->vm_file == file && !(vma->vm_flags & VM_SHARED) &&
+		    stop <= vma->vm_end &&
+		    ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (hva - vma->vm_start) == offset)
+			zap_page_range_single(vma, hva, stop - hva, NULL);
+	}
+	fput(file);
+	return !ret;
+}
+
+/*
+ * Drop the host memory of [@hva, @hva + @len) in @mm, piece by piece as
+ * kvm_discard_how() says, adding what was dropped and skipped to @t.
+ * The VMAs are looked up again rather than taken from
+ * kvm_discard_hva_check(): the VMM may have changed them since.  A piece
+ * that is dropped though its SPTEs were not zapped first is still safe
+ * (the MMU notifier zaps and flushes them), only slower; a piece whose
+ * SPTEs were zapped and that is skipped only faults again.
+ */
+static long kvm_discard_hva(struct mm_struct *mm, unsigned long hva,
+			    unsigned long len, struct kvm_discard_tally *t)
+{
+	unsigned long end = hva + len, stop;
+	struct vm_area_struct *vma;
+	enum kvm_discard_how how;
 	long ret = 0;
 
 	mmap_read_lock(mm);
 	while (hva < end) {
-		struct vm_area_struct *vma = vma_lookup(mm, hva);
-		unsigned long stop;
-		struct file *file;
-		loff_t offset;
-
+		vma = vma_lookup(mm, hva);
 		if (!vma) {
 			ret = -KVM_EFAULT;
 			break;
 		}
 		stop = min(end, vma->vm_end);
-		ret = kvm_discard_vma_check(vma, hva, stop);
-		if (ret)
-			break;
-		if (kvm_discard_range_pinned(hva, stop)) {
-			hva = stop;
-			continue;
-		}
-
-		if (!(vma->vm_flags & VM_SHARED)) {
+		how = kvm_discard_how(vma, hva, &stop);
+		if (how == KVM_DISCARD_ZAP)
 			/* What MADV_DONTNEED does, with mmap_lock for read. */
 			zap_page_range_single(vma, hva, stop - hva, NULL);
-			hva = stop;
-			continue;
-		}
+		else if (how == KVM_DISCARD_PUNCH &&
+			 !kvm_discard_punch(mm, vma, hva, stop))
+			/* Sealed, immutable, or a file system without holes. */
+			how = KVM_DISCARD_SKIP_FILE;
 
-		/*
-		 * What MADV_REMOVE does: fallocate() takes i_rwsem, which
-		 * ranks above mmap_lock, so drop mmap_lock first and keep
-		 * the file alive with a reference.  The VMA may change
-		 * meanwhile: the next piece is looked up again.
-		 */
-		offset = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (hva - vma->vm_start);
-		file = get_file(vma->vm_file);
-		mmap_read_unlock(mm);
-		ret = vfs_fallocate(file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				    offset, stop - hva);
-		fput(file);
-		if (ret)
-			return -KVM_EFAULT;
+		t->bytes[how] += stop - hva;
 		hva = stop;
-		mmap_read_lock(mm);
 	}
 	mmap_read_unlock(mm);
 	return ret;
 }
 
-/* Drop the host memory of one checked entry. */
-static long kvm_discard_entry(struct kvm *kvm, const struct kvm_discard_range *r)
+/*
+ * Check one entry before any of its SPTEs are zapped: aligned, non-empty,
+ * bounded, all in user memslots, and mapped by the VMM.  @span becomes its
+ * gfns.  Returns whether some of its host memory is to be dropped (its
+ * SPTEs are zapped then, also those of skipped pieces, which costs only a
+ * fault), or a KVM error code.  mmap_lock is held for read.
+ */
+static long kvm_discard_check_entry(struct kvm *kvm,
+				    const struct kvm_discard_range *r,
+				    struct kvm_gfn_span *span)
 {
-	gfn_t gfn, end = gpa_to_gfn(r->gpa + r->size);
 	struct kvm_discard_piece p;
-	long ret;
+	gfn_t gfn, end;
+	long ret, drop = 0;
 
+	if (!PAGE_ALIGNED(r->gpa) || !PAGE_ALIGNED(r->size) || !r->size ||
+	    r->size > KVM_DISCARD_RANGES_MAX_SIZE ||
+	    r->gpa + r->size < r->gpa)
+		return -KVM_EINVAL;
+
+	end = gpa_to_gfn(r->gpa + r->size);
 	for (gfn = gpa_to_gfn(r->gpa); gfn < end; gfn = p.end) {
 		ret = kvm_discard_piece(kvm, gfn, end, &p);
 		if (ret)
 			return ret;
+		ret = kvm_discard_hva_check(kvm->mm, __gfn_to_hva_memslot(p.slot, gfn),
+					    (p.end - p.start) << PAGE_SHIFT);
+		if (ret < 0)
+			return ret;
+		drop |= ret;
+	}
+	span->start = gpa_to_gfn(r->gpa);
+	span->end = end;
+	return drop;
+}
+
+/* Drop the host memory of the gfns of one checked entry. */
+static long kvm_discard_entry(struct kvm *kvm, const struct kvm_gfn_span *span,
+			      struct kvm_discard_tally *t)
+{
+	gfn_t gfn, end = span->end;
+	struct kvm_discard_piece p;
+	long ret;
+
+	for (gfn = span->start; gfn < end; gfn = p.end) {
+		ret = kvm_discard_piece(kvm, gfn, end, &p);
+		if (ret)
+			return ret;
 		ret = kvm_discard_hva(kvm->mm, __gfn_to_hva_memslot(p.slot, gfn),
-				      (p.end - p.start) << PAGE_SHIFT);
+				      (p.end - p.start) << PAGE_SHIFT, t);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static void kvm_discard_account(struct kvm *kvm, unsigned long ranges,
-				u64 bytes, bool error, u64 ns)
+static void kvm_discard_account(struct kvm *kvm,
+				const struct kvm_discard_tally *t,
+				bool error, u64 ns)
 {
+	struct kvm_vm_stat_generic *st = &kvm->stat.generic;
+	const u64 *b = t->bytes;
+
 	spin_lock(&kvm->discard.stats_lock);
-	kvm->stat.generic.discard_calls++;
-	kvm->stat.generic.discard_ranges += ranges;
-	kvm->stat.generic.discard_bytes += bytes;
-	kvm->stat.generic.discard_errors += error;
-	kvm->stat.generic.discard_ns += ns;
+	st->discard_calls++;
+	st->discard_ranges += t->ranges;
+	st->discard_bytes += b[KVM_DISCARD_ZAP] + b[KVM_DISCARD_PUNCH];
+	st->discard_errors += error;
+	st->discard_ns += ns;
+	st->discard_skipped_locked_bytes += b[KVM_DISCARD_SKIP_LOCKED];
+	st->discard_skipped_pinned_bytes += b[KVM_DISCARD_SKIP_PINNED];
+	st->discard_skipped_uffd_bytes += b[KVM_DISCARD_SKIP_UFFD];
+	st->discard_skipped_io_bytes += b[KVM_DISCARD_SKIP_IO];
+	st->discard_skipped_unit_bytes += b[KVM_DISCARD_SKIP_UNIT];
+	st->discard_skipped_file_bytes += b[KVM_DISCARD_SKIP_FILE];
 	spin_unlock(&kvm->discard.stats_lock);
 }
 
@@ -357,21 +492,32 @@ static void kvm_discard_account(struct kvm *kvm, unsigned long ranges,
  * @flags: must be 0
  * @in_smm: whether the vCPU is in System Management Mode
  *
- * Return: the number of entries whose memory was dropped, from the first
- * on (at least one, unless a fatal signal is pending), or a negative KVM
- * error code if the first entry or the call itself is refused.  A later
- * entry that is refused ends the call early; calling again from it
- * returns its error.
+ * Return: the number of entries done, from the first on (at least one,
+ * unless a fatal signal is pending), or a negative KVM error code if the
+ * first entry or the call itself is refused.  An entry is done when its
+ * memory was dropped or skipped (kvm_discard_how()).  A later entry that
+ * is refused ends the call early; calling again from it returns its error.
  */
 long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 			u64 flags, bool in_smm)
 {
-	struct kvm_discard_range r[KVM_DISCARD_CHUNK];
+	/*
+	 * A chunk of entries, each turned in place into its gfns once it
+	 * is checked: half the stack of two arrays.
+	 */
+	union {
+		struct kvm_discard_range r[KVM_DISCARD_CHUNK];
+		struct kvm_gfn_span spans[KVM_DISCARD_CHUNK];
+	} c;
 	struct kvm *kvm = vcpu->kvm;
-	u64 start = ktime_get_ns(), bytes = 0, ns;
-	unsigned long done = 0;
+	u64 start = ktime_get_ns(), ns, dropped, skipped = 0;
+	struct kvm_discard_tally t = {};
+	unsigned long drop;	/* the entries of the chunk with memory to drop */
+	unsigned int i, rs, re;
 	long ret, err;
 
+	BUILD_BUG_ON(sizeof(c.r[0]) != sizeof(c.spans[0]));
+	BUILD_BUG_ON(KVM_DISCARD_CHUNK > BITS_PER_LONG);
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&kvm->srcu),
 			 "KVM_HC_DISCARD_RANGES outside the vCPU's SRCU read side");
 
@@ -385,32 +531,47 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	if (ret)
 		goto out;
 
-	while (done < count) {
-		unsigned int n = min_t(u64, count - done, KVM_DISCARD_CHUNK), i;
+	while (t.ranges < count) {
+		unsigned int n = min_t(u64, count - t.ranges, KVM_DISCARD_CHUNK);
 
-		if (kvm_vcpu_read_guest(vcpu, list_gpa + done * sizeof(*r), r,
-					n * sizeof(*r))) {
+		if (kvm_vcpu_read_guest(vcpu, list_gpa + t.ranges * sizeof(c.r[0]),
+					c.r, n * sizeof(c.r[0]))) {
 			ret = -KVM_EFAULT;
 			break;
 		}
-		/* A refused entry ends the chunk, and the call, before it. */
+		/*
+		 * Check every entry, its backing included, before any SPTE
+		 * is zapped; a refused entry ends the chunk, and the call,
+		 * before it.
+		 */
 		err = 0;
-		for (i = 0; i < n && !err; i++)
-			err = kvm_discard_check_entry(kvm, &r[i]);
-		if (err)
-			n = i - 1;
-		kvm_discard_zap(kvm, r, n);
+		drop = 0;
+		mmap_read_lock(kvm->mm);
+		for (i = 0; i < n; i++) {
+			struct kvm_discard_range r = c.r[i];
+
+			err = kvm_discard_check_entry(kvm, &r, &c.spans[i]);
+			if (err < 0)
+				break;
+			if (err)
+				__set_bit(i, &drop);
+			err = 0;
+		}
+		mmap_read_unlock(kvm->mm);
+		n = i;
+		/* One flush for each run of entries with memory to drop. */
+		for_each_set_bitrange(rs, re, &drop, n)
+			kvm_mmu_zap_gfn_ranges(kvm, &c.spans[rs], re - rs);
 
 		for (i = 0; i < n; i++) {
 			if (fatal_signal_pending(current))
 				goto out;
-			if (done && ktime_get_ns() - start > KVM_DISCARD_BUDGET_NS)
+			if (t.ranges && ktime_get_ns() - start > KVM_DISCARD_BUDGET_NS)
 				goto out;
-			ret = kvm_discard_entry(kvm, &r[i]);
+			ret = kvm_discard_entry(kvm, &c.spans[i], &t);
 			if (ret)
 				goto out;
-			done++;
-			bytes += r[i].size;
+			t.ranges++;
 			cond_resched();
 		}
 		if (err) {
@@ -420,8 +581,11 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	}
 out:
 	ns = ktime_get_ns() - start;
-	kvm_discard_account(kvm, done, bytes, ret != 0, ns);
-	trace_kvm_discard_ranges(vcpu->vcpu_id, list_gpa, count, done, bytes,
-				 ret, ns);
-	return done ? done : ret;
+	kvm_discard_account(kvm, &t, ret != 0, ns);
+	dropped = t.bytes[KVM_DISCARD_ZAP] + t.bytes[KVM_DISCARD_PUNCH];
+	for (i = KVM_DISCARD_SKIP_LOCKED; i < KVM_DISCARD_NR_HOW; i++)
+		skipped += t.bytes[i];
+	trace_kvm_discard_ranges(vcpu->vcpu_id, list_gpa, count, t.ranges,
+				 dropped, skipped, ret, ns);
+	return t.ranges ? t.ranges : ret;
 }

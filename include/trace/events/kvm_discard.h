@@ -2,9 +2,9 @@
 /*
  * Tracepoint of KVM_HC_DISCARD_RANGES (virt/kvm/discard_ranges.c): one
  * event per call the host handles in the kernel, with what the guest asked
- * for, what was done and how long it took.  The VM's binary statistics
- * (discard_*) sum the same figures; the event tells which vCPU, when, and
- * which calls were partial or refused.
+ * for, what was done (bytes dropped, bytes skipped) and how long it took.
+ * The VM's binary statistics (discard_*) sum the same figures; the event
+ * tells which vCPU, when, and which calls were partial or refused.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM kvm
@@ -17,9 +17,9 @@
 TRACE_EVENT(kvm_discard_ranges,
 
 	TP_PROTO(unsigned int vcpu_id, u64 list_gpa, u64 count,
-		 unsigned long done, u64 bytes, long ret, u64 ns),
+		 unsigned long done, u64 bytes, u64 skipped, long ret, u64 ns),
 
-	TP_ARGS(vcpu_id, list_gpa, count, done, bytes, ret, ns),
+	TP_ARGS(vcpu_id, list_gpa, count, done, bytes, skipped, ret, ns),
 
 	TP_STRUCT__entry(
 		__field(unsigned int,	vcpu_id)
@@ -27,6 +27,7 @@ TRACE_EVENT(kvm_discard_ranges,
 		__field(u64,		count)
 		__field(unsigned long,	done)
 		__field(u64,		bytes)
+		__field(u64,		skipped)
 		__field(long,		ret)
 		__field(u64,		ns)
 	),
@@ -37,13 +38,15 @@ TRACE_EVENT(kvm_discard_ranges,
 		__entry->count		= count;
 		__entry->done		= done;
 		__entry->bytes		= bytes;
+		__entry->skipped	= skipped;
 		__entry->ret		= ret;
 		__entry->ns		= ns;
 	),
 
-	TP_printk("vcpu %u list 0x%llx count %llu done %lu bytes %llu ret %ld ns %llu",
+	TP_printk("vcpu %u list 0x%llx count %llu done %lu bytes %llu skipped %llu ret %ld ns %llu",
 		  __entry->vcpu_id, __entry->list_gpa, __entry->count,
-		  __entry->done, __entry->bytes, __entry->ret, __entry->ns)
+		  __entry->done, __entry->bytes, __entry->skipped, __entry->ret,
+		  __entry->ns)
 );
 
 #endif /* _TRACE_KVM_DISCARD_H */

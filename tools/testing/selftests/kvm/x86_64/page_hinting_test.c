@@ -14,8 +14,12 @@
  *
  * Then every kind of malformed call gets its error, a VM without
  * KVM_CAP_DISCARD_RANGES gets -KVM_ENOSYS, a call the VMM asked to see
- * exits with KVM_EXIT_HYPERCALL, and mappings that must not be dropped
- * (read-only memslots, private file mappings, mlocked memory) are refused.
+ * exits with KVM_EXIT_HYPERCALL, and every other kind of backing a VMM
+ * uses is dropped or skipped as QEMU would: private file mappings of the
+ * VM's own file (memfd, unlinked file, hugetlbfs) are dropped; named or
+ * read-only files mapped private, mlocked memory, memory armed for
+ * userfaultfd, pages pinned for DMA and parts of huge pages are skipped,
+ * counted, and keep their data, and the call succeeds.
  *
  * Last, a fuzzer in the guest makes -n calls (default 100000) of random
  * lists, mostly malformed -- unaligned, empty, oversized and wrapping
@@ -56,6 +60,8 @@
 #include <unistd.h>
 
 #include <linux/kvm_para.h>
+#include <linux/falloc.h>
+#include <linux/userfaultfd.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -593,7 +599,7 @@ static void test_backing(enum vm_mem_backing_src_type src)
 {
 	/* [2 MiB, 4 MiB) and [6 MiB, 10 MiB) of the region */
 	const uint64_t a = TEST_GPA + SZ_2M, b = TEST_GPA + 3 * SZ_2M;
-	const uint64_t a_size = SZ_2M, b_size = 2 * SZ_2M;
+	uint64_t a_size = SZ_2M, b_size = 2 * SZ_2M;
 	struct kvm_vcpu *vcpus[2];
 	struct neighbour nb;
 	struct kvm_vm *vm;
@@ -642,17 +648,27 @@ static void test_backing(enum vm_mem_backing_src_type src)
 	TEST_ASSERT_EQ(check(vm, vcpus[0], b + b_size,
 			     TEST_GPA + TEST_SIZE - b - b_size, seed, false), 0);
 
-	/* Part of a huge page cannot be dropped: the call says so. */
+	/*
+	 * Part of a huge page cannot be dropped: it is skipped, and counted,
+	 * while the whole huge pages of a range are dropped.  The last 4 KiB
+	 * of the second last huge page and the last huge page here.
+	 */
 	if (src == VM_MEM_SRC_SHARED_HUGETLB) {
-		set_range(0, TEST_GPA + PAGE_SIZE, PAGE_SIZE);
-		TEST_ASSERT_EQ(hint(vm, vcpus[0], 0, 1), -KVM_EINVAL);
-		TEST_ASSERT_EQ(resident(vm, TEST_GPA, SZ_2M), SZ_2M / PAGE_SIZE);
+		const uint64_t last = TEST_GPA + TEST_SIZE - SZ_2M;
+
+		set_range(0, last - PAGE_SIZE, SZ_2M + PAGE_SIZE);
+		TEST_ASSERT_EQ(hint(vm, vcpus[0], 0, 1), 1);
+		TEST_ASSERT_EQ(resident(vm, last - SZ_2M, SZ_2M), SZ_2M / PAGE_SIZE);
+		TEST_ASSERT_EQ(resident(vm, last, SZ_2M), 0);
+		TEST_ASSERT_EQ(check(vm, vcpus[0], last - SZ_2M, SZ_2M, seed, false), 0);
+		TEST_ASSERT_EQ(vm_get_stat(vm, "discard_skipped_unit_bytes"), PAGE_SIZE);
+		a_size += SZ_2M;	/* for discard_bytes */
 	}
 
-	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_ranges"), 2);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_ranges"),
+		       2 + (src == VM_MEM_SRC_SHARED_HUGETLB));
 	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_bytes"), a_size + b_size);
-	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"),
-		       src == VM_MEM_SRC_SHARED_HUGETLB);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"), 0);
 	ksft_test_result_pass("%s: hinted ranges read as zeros, neighbours kept (%lu rounds)\n",
 			      vm_mem_backing_src_alias(src)->name, nb.rounds);
 	kvm_vm_free(vm);
@@ -735,35 +751,230 @@ static void test_bad_input(void)
 	kvm_vm_free(vm);
 }
 
-/* Mappings whose memory must not be dropped are refused. */
-static void test_refused_mappings(void)
+static uint64_t free_huge_pages(void)
 {
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	uint64_t n = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+/* The host writes what guest_fill() writes, through its own mapping. */
+static void host_fill(void *hva, uint64_t gpa, uint64_t size, uint64_t seed)
+{
+	uint64_t off;
+
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		uint64_t *p = hva + off;
+
+		WRITE_ONCE(p[0], pattern(gpa + off, seed));
+		WRITE_ONCE(p[PAGE_SIZE / 8 - 1], pattern(gpa + off, ~seed));
+	}
+}
+
+/* Pages of what host_fill() wrote that lost their pattern. */
+static uint64_t host_check(void *hva, uint64_t gpa, uint64_t size, uint64_t seed)
+{
+	uint64_t off, bad = 0;
+
+	for (off = 0; off < size; off += PAGE_SIZE) {
+		uint64_t *p = hva + off;
+
+		bad += READ_ONCE(p[0]) != pattern(gpa + off, seed) ||
+		       READ_ONCE(p[PAGE_SIZE / 8 - 1]) != pattern(gpa + off, ~seed);
+	}
+	return bad;
+}
+
+/* Bytes of [off, off + size) of the file @fd that are not zero. */
+static uint64_t file_nonzero(int fd, uint64_t off, uint64_t size)
+{
+	static char buf[PAGE_SIZE];
+	uint64_t n = 0, i, j;
+
+	for (i = 0; i < size; i += PAGE_SIZE) {
+		TEST_ASSERT(pread(fd, buf, PAGE_SIZE, off + i) == PAGE_SIZE,
+			    "pread: %s", strerror(errno));
+		for (j = 0; j < PAGE_SIZE; j++)
+			n += !!buf[j];
+	}
+	return n;
+}
+
+/*
+ * Put @mem behind the extra memslot, hint all of it, and check what the
+ * guest reads there: zeros if the host had to drop it, its data (the
+ * pattern of @seed, written before) if it had to skip it, with the bytes
+ * counted in the statistic @skipped.  The call succeeds either way.
+ */
+static void hint_extra(struct kvm_vm *vm, struct kvm_vcpu *vcpu, void *mem,
+		       uint64_t seed, const char *skipped, const char *what)
+{
+	uint64_t before = skipped ? vm_get_stat(vm, skipped) : 0;
+
+	vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, EXTRA_SIZE, mem);
+	TEST_ASSERT_EQ(check(vm, vcpu, EXTRA_GPA, EXTRA_SIZE, seed, false), 0);
+	set_range(0, EXTRA_GPA, EXTRA_SIZE);
+	TEST_ASSERT(hint(vm, vcpu, 0, 1) == 1, "%s: the call did not succeed", what);
+	TEST_ASSERT(check(vm, vcpu, EXTRA_GPA, EXTRA_SIZE, seed, !skipped) == 0,
+		    "%s: the guest does not read %s", what, skipped ? "its data" : "zeros");
+	if (skipped)
+		TEST_ASSERT(vm_get_stat(vm, skipped) == before + EXTRA_SIZE,
+			    "%s: %s did not count it", what, skipped);
+	vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, 0, NULL);
+}
+
+/*
+ * A file mapped private for guest memory (QEMU's -mem-path and
+ * memory-backend-file,share=off): the file's pages and the private copies
+ * of them.  The file is written through a shared mapping (hugetlbfs has no
+ * write()), and then the second half of it through the private one.
+ */
+static void *map_private_file(int fd, uint64_t seed)
+{
+	void *mem, *shared;
+
+	TEST_ASSERT(!ftruncate(fd, EXTRA_SIZE), "ftruncate: %s", strerror(errno));
+	shared = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	TEST_ASSERT(shared != MAP_FAILED, "mmap shared: %s", strerror(errno));
+	host_fill(shared, EXTRA_GPA, EXTRA_SIZE, seed);
+	munmap(shared, EXTRA_SIZE);
+	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap private: %s", strerror(errno));
+	host_fill(mem + EXTRA_SIZE / 2, EXTRA_GPA + EXTRA_SIZE / 2, EXTRA_SIZE / 2, seed);
+	return mem;
+}
+
+/* Reopen @fd read-only, as a VMM does for a file it must not change. */
+static int reopen_read_only(int fd)
+{
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY);
+	TEST_ASSERT(ro >= 0, "open %s: %s", path, strerror(errno));
+	return ro;
+}
+
+/*
+ * What the host drops, and what it skips, for every kind of backing a
+ * VMM uses, as QEMU's ram_block_discard_range() would: private file
+ * mappings of the VM's own file (a memfd, an unlinked file, hugetlbfs)
+ * lose their hole and their private copies; a named file mapped private
+ * (another VM may map it too), a file opened read-only, mlocked memory
+ * and memory armed for userfaultfd are skipped, counted, and keep their
+ * data; the call succeeds for all of them.
+ */
+static void test_backing_kinds(void)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_api api = { .api = UFFD_API };
+	static const char tmpl[] = "/dev/shm/page_hinting_test.XXXXXX";
+	char name[sizeof(tmpl)];
+	uint64_t seed = 0x5eed1000, free_before;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
+	int fd, ro, uffd;
 	void *mem;
-	int fd;
 
 	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+	virt_map(vm, EXTRA_GPA, EXTRA_GPA, EXTRA_SIZE / PAGE_SIZE);
 
-	/* A private file mapping would refault with the file's contents. */
+	/* A private memfd mapping: the hole is punched, the copies dropped. */
 	fd = memfd_create("page_hinting_test", 0);
-	TEST_ASSERT(fd >= 0 && !ftruncate(fd, EXTRA_SIZE), "memfd");
-	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-	TEST_ASSERT(mem != MAP_FAILED, "mmap");
-	vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, EXTRA_SIZE, mem);
-	set_range(0, EXTRA_GPA, PAGE_SIZE);
-	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), -KVM_EOPNOTSUPP);
-
-	/* mlock()ed memory stays. */
-	TEST_ASSERT(!mlock(addr_gpa2hva(vm, TEST_GPA), SZ_2M), "mlock");
-	set_range(0, TEST_GPA, PAGE_SIZE);
-	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), -KVM_EOPNOTSUPP);
-	TEST_ASSERT_EQ(resident(vm, TEST_GPA, SZ_2M), SZ_2M / PAGE_SIZE);
-
-	ksft_test_result_pass("private file mappings and mlocked memory are refused\n");
-	kvm_vm_free(vm);
+	TEST_ASSERT(fd >= 0, "memfd_create: %s", strerror(errno));
+	mem = map_private_file(fd, seed);
+	hint_extra(vm, vcpu, mem, seed, NULL, "private memfd");
+	TEST_ASSERT_EQ(file_nonzero(fd, 0, EXTRA_SIZE), 0);
 	munmap(mem, EXTRA_SIZE);
+
+	/* The same file opened read-only would refault its old contents. */
+	TEST_ASSERT(!ftruncate(fd, 0), "ftruncate");
+	mem = map_private_file(fd, seed);
+	munmap(mem, EXTRA_SIZE);
+	ro = reopen_read_only(fd);
+	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, ro, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap: %s", strerror(errno));
+	host_fill(mem + EXTRA_SIZE / 2, EXTRA_GPA + EXTRA_SIZE / 2, EXTRA_SIZE / 2, seed);
+	hint_extra(vm, vcpu, mem, seed, "discard_skipped_file_bytes", "read-only file");
+	munmap(mem, EXTRA_SIZE);
+	close(ro);
 	close(fd);
+
+	/* A named file mapped private: a template other VMs may map too. */
+	memcpy(name, tmpl, sizeof(tmpl));
+	fd = mkstemp(name);
+	if (fd >= 0 && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PAGE_SIZE)) {
+		mem = map_private_file(fd, seed);
+		hint_extra(vm, vcpu, mem, seed, "discard_skipped_file_bytes", "named file");
+		TEST_ASSERT(file_nonzero(fd, 0, EXTRA_SIZE), "the named file lost its data");
+		munmap(mem, EXTRA_SIZE);
+		unlink(name);
+		close(fd);
+
+		/* Unlinked, it is the VM's own, as QEMU's -mem-path file. */
+		memcpy(name, tmpl, sizeof(tmpl));
+		fd = mkstemp(name);
+		TEST_ASSERT(fd >= 0 && !unlink(name), "mkstemp, unlink");
+		mem = map_private_file(fd, seed);
+		hint_extra(vm, vcpu, mem, seed, NULL, "unlinked file");
+		munmap(mem, EXTRA_SIZE);
+		close(fd);
+	} else {
+		ksft_print_msg("no /dev/shm that punches holes: named files not tried\n");
+		if (fd >= 0) {
+			unlink(name);
+			close(fd);
+		}
+	}
+
+	/* Private hugetlbfs (-mem-path /dev/hugepages): back to the pool. */
+	free_before = free_huge_pages();
+	fd = memfd_create("page_hinting_test", MFD_HUGETLB);
+	if (fd >= 0 && free_before >= 2 && get_def_hugetlb_pagesz() == SZ_2M) {
+		mem = map_private_file(fd, seed);
+		TEST_ASSERT_EQ(free_huge_pages(), free_before - 2);
+		vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, EXTRA_SIZE, mem);
+		set_range(0, EXTRA_GPA, EXTRA_SIZE);
+		TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), 1);
+		TEST_ASSERT_EQ(free_huge_pages(), free_before);
+		TEST_ASSERT_EQ(check(vm, vcpu, EXTRA_GPA, EXTRA_SIZE, 0, true), 0);
+		vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, 0, NULL);
+		munmap(mem, EXTRA_SIZE);
+	} else {
+		ksft_print_msg("no free 2 MiB huge pages: private hugetlbfs not tried\n");
+	}
+	if (fd >= 0)
+		close(fd);
+
+	/* Armed for userfaultfd (post-copy, snapshots): the monitor sees all. */
+	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap");
+	host_fill(mem, EXTRA_GPA, EXTRA_SIZE, seed);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	TEST_ASSERT(uffd >= 0 && !ioctl(uffd, UFFDIO_API, &api), "userfaultfd: %s",
+		    strerror(errno));
+	reg.range = (struct uffdio_range){ (uint64_t)mem, EXTRA_SIZE };
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER: %s",
+		    strerror(errno));
+	hint_extra(vm, vcpu, mem, seed, "discard_skipped_uffd_bytes", "userfaultfd");
+	close(uffd);
+
+	/* mlock()ed (-overcommit mem-lock=on). */
+	TEST_ASSERT(!mlock(mem, EXTRA_SIZE), "mlock: %s", strerror(errno));
+	hint_extra(vm, vcpu, mem, seed, "discard_skipped_locked_bytes", "mlocked");
+	munmap(mem, EXTRA_SIZE);
+
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"), 0);
+	ksft_test_result_pass("every backing dropped or skipped as QEMU would\n");
+	kvm_vm_free(vm);
 }
 
 /*
@@ -799,6 +1010,7 @@ static void test_pinned(void)
 	TEST_ASSERT_EQ(resident(vm, TEST_GPA, SZ_2M), SZ_2M / PAGE_SIZE);
 	TEST_ASSERT_EQ(resident(vm, TEST_GPA + SZ_2M, SZ_2M), 0);
 	TEST_ASSERT_EQ(check(vm, vcpu, TEST_GPA, SZ_2M, 42, false), 0);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_skipped_pinned_bytes"), SZ_2M);
 
 	close(ring);
 	ksft_test_result_pass("pages pinned for DMA keep their memory\n");
@@ -912,10 +1124,19 @@ static void test_fuzz(uint64_t calls, uint64_t seed, bool concurrent)
 	pthread_t thread, flapper;
 	struct kvm_vm *vm;
 	uint64_t dropped;
+	void *locked;
 
 	vm = create_vm(vcpus, 2, VM_MEM_SRC_ANONYMOUS, true);
 	/* A list page per vCPU. */
 	lists = vm_vaddr_alloc(vm, 2 * PAGE_SIZE, KVM_UTIL_MIN_VADDR);
+	/*
+	 * The last 2 MiB of the test region are mlocked: the host skips what
+	 * entries there ask for, which counts as done for the model, and
+	 * their data stays.
+	 */
+	locked = addr_gpa2hva(vm, TEST_GPA + TEST_SIZE - SZ_2M);
+	host_fill(locked, TEST_GPA + TEST_SIZE - SZ_2M, SZ_2M, seed);
+	TEST_ASSERT(!mlock(locked, SZ_2M), "mlock: %s", strerror(errno));
 
 	fz_flap = false;
 	sync_global_to_guest(vm, fz_flap);
@@ -956,6 +1177,9 @@ static void test_fuzz(uint64_t calls, uint64_t seed, bool concurrent)
 
 	ksft_print_msg("%lu calls dropped memory; the memslot flipped %lu times%s\n",
 		       dropped, flap.flips, concurrent ? "; then 2 vCPUs at once" : "");
+	TEST_ASSERT(vm_get_stat(vm, "discard_skipped_locked_bytes") > 0,
+		    "no mlocked memory was skipped");
+	TEST_ASSERT_EQ(host_check(locked, TEST_GPA + TEST_SIZE - SZ_2M, SZ_2M, seed), 0);
 	ksft_test_result_pass("%lu fuzzed calls (seed %lu) agree with the model\n",
 			      calls / 2 + flap_calls + (concurrent ? 2 * (calls / 8) : 0),
 			      seed);
@@ -1398,19 +1622,6 @@ static void test_vmm_killed(int rounds)
 	ksft_test_result_pass("%d VMMs killed while hinting (anonymous, THP, shmem)\n", rounds);
 }
 
-static uint64_t free_huge_pages(void)
-{
-	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-	uint64_t n = 0;
-
-	if (f) {
-		if (fscanf(f, "%lu", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
-	return n;
-}
-
 int main(int argc, char *argv[])
 {
 	enum vm_mem_backing_src_type srcs[] = {
@@ -1520,7 +1731,7 @@ int main(int argc, char *argv[])
 		test_backing(srcs[i]);
 	}
 	test_bad_input();
-	test_refused_mappings();
+	test_backing_kinds();
 	test_pinned();
 	test_opt_in_and_exit();
 	test_unmap_race(2000);
