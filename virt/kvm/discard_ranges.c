@@ -14,9 +14,10 @@
  * returns how many entries it completed, and the guest calls again for the
  * rest), and memory is dropped only where the host's own madvise() or
  * fallocate() would drop it with the same result, as QEMU's
- * ram_block_discard_range() does (kvm_discard_how()).  Memory that cannot
- * be dropped so (mlocked, pinned for DMA, armed for userfaultfd, part of a
- * huge page, a file that must not change) is skipped: counted per reason
+ * ram_block_discard_range() does, and more strictly with files
+ * (kvm_discard_classify()).  Memory that cannot be dropped so (mlocked,
+ * pinned for DMA, armed for userfaultfd, PFN or I/O mapped, part of a huge
+ * page, a file that must not change) is skipped: counted per reason
  * in the VM's statistics, and done as far as the guest is concerned, so
  * that a VM with some such memory keeps returning the rest.
  *
@@ -31,11 +32,12 @@
  *     architecture's MMU (kvm_mmu_zap_gfn_ranges(), which flushes before
  *     every break of mmu_lock);
  *  3. drop the host memory range by range, as MADV_DONTNEED does for
- *     private anonymous memory (zap the page table entries) and by
- *     punching a hole in the file for file memory, shared (as MADV_REMOVE
- *     does: shmem, memfd, hugetlbfs) or private (the VM's own file, and
- *     then its private copies too).  Hugetlb pages go back to the hugetlb
- *     pool, not to the system.
+ *     private memory whose file, if any, holds nothing there (zap the
+ *     page table entries), and by punching a hole in the file for shared
+ *     memory (as MADV_REMOVE does: shmem, memfd, hugetlbfs) and, where
+ *     the operator allows it, for a private mapping of the VM's own file
+ *     (then its private copies are zapped too).  Hugetlb pages go back to
+ *     the hugetlb pool, not to the system.
  * Step 3 alone would be correct: it runs KVM's MMU notifier, which zaps
  * and flushes.  But the notifier flushes the remote TLBs once per range;
  * after step 2 it finds no SPTE left and does not flush at all.
@@ -61,6 +63,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/userfaultfd_k.h>
 
 #include "kvm_mm.h"
@@ -80,6 +83,17 @@ static bool discard_ranges_default;
 module_param_named(discard_ranges, discard_ranges_default, bool, 0644);
 MODULE_PARM_DESC(discard_ranges,
 		 "Let new VMs discard free memory by KVM_HC_DISCARD_RANGES without KVM_CAP_DISCARD_RANGES");
+
+/*
+ * Whether the files that VMs map private for their memory are theirs
+ * alone, so that a hole may be punched in them (kvm_discard_file_how()).
+ * Only the host's operator can know: a manager process may keep a memfd
+ * template open to start more VMs from it, and its pages would be lost.
+ */
+static bool discard_private_files;
+module_param(discard_private_files, bool, 0644);
+MODULE_PARM_DESC(discard_private_files,
+		 "Punch holes in the files that VMs map private, where the pages to drop are in the file");
 
 void kvm_discard_init_vm(struct kvm *kvm)
 {
@@ -190,21 +204,24 @@ struct kvm_discard_tally {
 };
 
 /*
- * Whether a page of [@start, @end) of @mm may be pinned for DMA (io_uring
+ * Whether a page of [@start, @end) of @vma may be pinned for DMA (io_uring
  * fixed buffers, RDMA, vhost-vdpa...).  Dropping it would leave the device
- * writing to a page the guest no longer sees.  An mm that never pinned a
- * page (MMF_HAS_PINNED, set by the first FOLL_PIN) has none; otherwise the
- * pages are looked up locklessly (GUP-fast), with a reference held only
- * for the check.  A page that is not mapped cannot be pinned.
+ * writing to a page the guest no longer sees.  The pages are looked up
+ * locklessly (GUP-fast), with a reference held only for the check; a page
+ * that is not mapped cannot be pinned.  Where only this mm's mappings are
+ * dropped (@file_pages false), an mm that never pinned a page
+ * (MMF_HAS_PINNED, set by its first FOLL_PIN) has none to lose; a hole in
+ * a file also frees pages that another process may have pinned.
  */
-static bool kvm_discard_range_pinned(struct mm_struct *mm, unsigned long start,
-				     unsigned long end)
+static bool kvm_discard_range_pinned(struct vm_area_struct *vma,
+				     unsigned long start, unsigned long end,
+				     bool file_pages)
 {
 	struct page *pages[16];
 	int nr, got, i;
 	bool pinned;
 
-	if (!test_bit(MMF_HAS_PINNED, &mm->flags))
+	if (!file_pages && !test_bit(MMF_HAS_PINNED, &vma->vm_mm->flags))
 		return false;
 	while (start < end) {
 		nr = min_t(unsigned long, (end - start) >> PAGE_SHIFT,
@@ -221,18 +238,35 @@ static bool kvm_discard_range_pinned(struct mm_struct *mm, unsigned long start,
 			return true;
 		/* GUP-fast stops at the first page it cannot map: skip it. */
 		start += (unsigned long)(got < nr ? got + 1 : got) << PAGE_SHIFT;
+		cond_resched();
 	}
 	return false;
 }
 
 /*
- * Whether the file behind a private mapping may have a hole punched where
- * @vma maps [@start, @end): a file with no name (a memfd, QEMU's unlinked
- * -mem-path file) that no other process maps there.  A named file mapped
- * private may be a template that other VMs map too; punching a hole would
- * change their memory (QEMU warns of that when it discards such memory).
- * A hole is what makes the private mapping refault as zeros: dropping only
- * the private copies would bring back the file's contents.
+ * Whether the file behind a private mapping holds pages where @vma maps
+ * [@start, @end): then the guest would read them after its private copies
+ * are dropped.  Swapped-out shmem pages count (the page cache only holds
+ * their swap entries).
+ */
+static bool kvm_discard_file_has_pages(struct vm_area_struct *vma,
+				       unsigned long start, unsigned long end)
+{
+	struct file *file = vma->vm_file;
+	loff_t off = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (start - vma->vm_start);
+
+	if (shmem_file(file) && READ_ONCE(SHMEM_I(file_inode(file))->swapped))
+		return true;
+	return filemap_range_has_page(file->f_mapping, off, off + (end - start) - 1);
+}
+
+/*
+ * Whether a hole may be punched in the file behind a private mapping where
+ * @vma maps [@start, @end): the host's operator said that such files are
+ * the VMs' own (discard_private_files), the file has no name (a memfd,
+ * QEMU's unlinked -mem-path file; an O_TMPFILE file could still be given
+ * one), and no other mapping, of any process, maps that range of it.  A
+ * named file mapped private may be a template that other VMs map too.
  */
 static bool kvm_discard_file_is_own(struct vm_area_struct *vma,
 				    unsigned long start, unsigned long end)
@@ -243,11 +277,12 @@ static bool kvm_discard_file_is_own(struct vm_area_struct *vma,
 	struct vm_area_struct *other;
 	bool own = true;
 
-	if (file_inode(vma->vm_file)->i_nlink)
+	if (!READ_ONCE(discard_private_files) ||
+	    READ_ONCE(file_inode(vma->vm_file)->i_nlink))
 		return false;
 	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(other, &mapping->i_mmap, first, last) {
-		if (other->vm_mm != vma->vm_mm) {
+		if (other != vma) {
 			own = false;
 			break;
 		}
@@ -257,25 +292,53 @@ static bool kvm_discard_file_is_own(struct vm_area_struct *vma,
 }
 
 /*
- * How the host memory of [@start, *@end) in @vma is dropped so that the
- * guest reads zeros from it afterwards and nothing else changes, or why it
- * is skipped.  Follows madvise_dontneed_free_valid_vma(), madvise_remove()
- * and QEMU's ram_block_discard_range().  A hugetlb range is cut at huge
- * page boundaries: *@end may come back smaller, with the rest of the range
- * left for the next call, so that the whole huge pages inside a range are
- * dropped and only the pieces at its ends are skipped.
- *
- * Files: a shared mapping has the hole punched (MADV_REMOVE); a private
- * one too, and then its private copies dropped, if the file is the VM's
- * own (kvm_discard_file_is_own()).  The VMM must have opened the file for
- * writing, and mapped it writable; a read-only file would refault with its
- * old contents, and is skipped, as QEMU refuses to discard it.
+ * How the memory that a file backs is dropped where @vma maps [@start,
+ * @end), or why it is skipped.  Only shmem, memfd and hugetlbfs: a hole
+ * punched in another file system may wait for its I/O, or for as long as
+ * it is frozen, while the vCPU holds kvm->srcu.  A shared mapping has the
+ * hole punched, as madvise(MADV_REMOVE) does, if the VMM may write the
+ * file.  A private one has its private copies dropped, which is enough
+ * where the file holds no page there (QEMU's -mem-path file, written only
+ * through the mapping: a refault reads a hole, zeros); where it does, the
+ * hole is punched first, if the file is the VM's own
+ * (kvm_discard_file_is_own()) and opened for writing, and the range is
+ * skipped otherwise: it would refault the file's old contents.
  */
-static enum kvm_discard_how kvm_discard_how(struct vm_area_struct *vma,
-					    unsigned long start,
-					    unsigned long *end)
+static enum kvm_discard_how kvm_discard_file_how(struct vm_area_struct *vma,
+						 unsigned long start,
+						 unsigned long end)
 {
 	struct file *file = vma->vm_file;
+
+	if (!file || !(shmem_file(file) || is_file_hugepages(file)))
+		return KVM_DISCARD_SKIP_FILE;
+	if (vma->vm_flags & VM_SHARED)
+		return (vma->vm_flags & VM_MAYWRITE) && (file->f_mode & FMODE_WRITE) ?
+		       KVM_DISCARD_PUNCH : KVM_DISCARD_SKIP_FILE;
+	if (!kvm_discard_file_has_pages(vma, start, end))
+		return KVM_DISCARD_ZAP;
+	if (!(file->f_mode & FMODE_WRITE) || !kvm_discard_file_is_own(vma, start, end))
+		return KVM_DISCARD_SKIP_FILE;
+	return KVM_DISCARD_PUNCH;
+}
+
+/*
+ * How the host memory of [@start, *@end) in @vma is dropped so that the
+ * guest reads zeros from it afterwards and nothing else changes, or why it
+ * is skipped.  Follows madvise_dontneed_free_valid_vma() and
+ * madvise_remove(), and is stricter than QEMU's ram_block_discard_range()
+ * with files (kvm_discard_file_how()).  A hugetlb range is cut at huge
+ * page boundaries: *@end may come back smaller, the rest of the range
+ * being the next piece, so that the whole huge pages inside a range are
+ * dropped and only the pieces at its ends are skipped.  @check (the check
+ * before the SPTEs are zapped) leaves out the scan for DMA pins: zapping
+ * the SPTEs of a pinned range costs only faults.
+ */
+static enum kvm_discard_how kvm_discard_classify(struct vm_area_struct *vma,
+						 unsigned long start,
+						 unsigned long *end, bool check)
+{
+	enum kvm_discard_how how = KVM_DISCARD_ZAP;
 
 	mmap_assert_locked(vma->vm_mm);
 
@@ -296,15 +359,13 @@ static enum kvm_discard_how kvm_discard_how(struct vm_area_struct *vma,
 			return KVM_DISCARD_SKIP_UNIT;
 		*end = ALIGN_DOWN(*end, size);
 	}
-	if (!vma_is_anonymous(vma) &&
-	    (!(vma->vm_flags & VM_WRITE) || !file ||
-	     !(file->f_mode & FMODE_WRITE) || !file->f_op->fallocate ||
-	     (!(vma->vm_flags & VM_SHARED) &&
-	      !kvm_discard_file_is_own(vma, start, *end))))
-		return KVM_DISCARD_SKIP_FILE;
-	if (kvm_discard_range_pinned(vma->vm_mm, start, *end))
+	if (!vma_is_anonymous(vma))
+		how = kvm_discard_file_how(vma, start, *end);
+	if (how >= KVM_DISCARD_SKIP_LOCKED || check)
+		return how;
+	if (kvm_discard_range_pinned(vma, start, *end, how == KVM_DISCARD_PUNCH))
 		return KVM_DISCARD_SKIP_PINNED;
-	return vma_is_anonymous(vma) ? KVM_DISCARD_ZAP : KVM_DISCARD_PUNCH;
+	return how;
 }
 
 /*
@@ -326,7 +387,7 @@ static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
 		if (!vma)
 			return -KVM_EFAULT;
 		stop = min(end, vma->vm_end);
-		if (kvm_discard_how(vma, hva, &stop) < KVM_DISCARD_SKIP_LOCKED)
+		if (kvm_discard_classify(vma, hva, &stop, true) < KVM_DISCARD_SKIP_LOCKED)
 			ret = 1;
 		hva = stop;
 	}
@@ -339,8 +400,10 @@ static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
  * after the hole (QEMU's ram_block_discard_range() does the same).
  * fallocate() takes i_rwsem, which ranks above mmap_lock: mmap_lock is
  * dropped around it, with a reference on the file, as madvise(MADV_REMOVE)
- * does; the VMA is looked up again after.  Returns with mmap_lock held
- * again, and whether the hole was punched.
+ * does.  The VMA is looked up and judged again after, and its private
+ * copies are dropped only if it still maps the same part of the file and
+ * may still be zapped.  Returns with mmap_lock held again, and whether all
+ * of the range was dropped.
  */
 static bool kvm_discard_punch(struct mm_struct *mm, struct vm_area_struct *vma,
 			      unsigned long hva, unsigned long stop)
@@ -348,6 +411,7 @@ static bool kvm_discard_punch(struct mm_struct *mm, struct vm_area_struct *vma,
 	loff_t offset = ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (hva - vma->vm_start);
 	bool private = !(vma->vm_flags & VM_SHARED);
 	struct file *file = get_file(vma->vm_file);
+	unsigned long end = stop;
 	int ret;
 
 	mmap_read_unlock(mm);
@@ -357,9 +421,11 @@ static bool kvm_discard_punch(struct mm_struct *mm, struct vm_area_struct *vma,
 	if (!ret && private) {
 		vma = vma_lookup(mm, hva);
 		if (vma && vma->vm_file == file && !(vma->vm_flags & VM_SHARED) &&
-		    stop <= vma->vm_end &&
-		    ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (hva - vma->vm_start) == offset)
+		    ((loff_t)vma->vm_pgoff << PAGE_SHIFT) + (hva - vma->vm_start) == offset &&
+		    kvm_discard_classify(vma, hva, &end, false) == KVM_DISCARD_ZAP && end == stop)
 			zap_page_range_single(vma, hva, stop - hva, NULL);
+		else
+			ret = -EAGAIN;
 	}
 	fput(file);
 	return !ret;
@@ -367,7 +433,7 @@ static bool kvm_discard_punch(struct mm_struct *mm, struct vm_area_struct *vma,
 
 /*
  * Drop the host memory of [@hva, @hva + @len) in @mm, piece by piece as
- * kvm_discard_how() says, adding what was dropped and skipped to @t.
+ * kvm_discard_classify() says, adding what was dropped and skipped to @t.
  * The VMAs are looked up again rather than taken from
  * kvm_discard_hva_check(): the VMM may have changed them since.  A piece
  * that is dropped though its SPTEs were not zapped first is still safe
@@ -390,13 +456,13 @@ static long kvm_discard_hva(struct mm_struct *mm, unsigned long hva,
 			break;
 		}
 		stop = min(end, vma->vm_end);
-		how = kvm_discard_how(vma, hva, &stop);
+		how = kvm_discard_classify(vma, hva, &stop, false);
 		if (how == KVM_DISCARD_ZAP)
 			/* What MADV_DONTNEED does, with mmap_lock for read. */
 			zap_page_range_single(vma, hva, stop - hva, NULL);
 		else if (how == KVM_DISCARD_PUNCH &&
 			 !kvm_discard_punch(mm, vma, hva, stop))
-			/* Sealed, immutable, or a file system without holes. */
+			/* Sealed, immutable, or its VMA changed meanwhile. */
 			how = KVM_DISCARD_SKIP_FILE;
 
 		t->bytes[how] += stop - hva;
@@ -495,7 +561,7 @@ static void kvm_discard_account(struct kvm *kvm,
  * Return: the number of entries done, from the first on (at least one,
  * unless a fatal signal is pending), or a negative KVM error code if the
  * first entry or the call itself is refused.  An entry is done when its
- * memory was dropped or skipped (kvm_discard_how()).  A later entry that
+ * memory was dropped or skipped (kvm_discard_classify()).  A later entry that
  * is refused ends the call early; calling again from it returns its error.
  */
 long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
@@ -534,6 +600,8 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	while (t.ranges < count) {
 		unsigned int n = min_t(u64, count - t.ranges, KVM_DISCARD_CHUNK);
 
+		if (t.ranges && ktime_get_ns() - start > KVM_DISCARD_BUDGET_NS)
+			break;
 		if (kvm_vcpu_read_guest(vcpu, list_gpa + t.ranges * sizeof(c.r[0]),
 					c.r, n * sizeof(c.r[0]))) {
 			ret = -KVM_EFAULT;
@@ -546,18 +614,19 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		 */
 		err = 0;
 		drop = 0;
-		mmap_read_lock(kvm->mm);
 		for (i = 0; i < n; i++) {
 			struct kvm_discard_range r = c.r[i];
 
+			mmap_read_lock(kvm->mm);
 			err = kvm_discard_check_entry(kvm, &r, &c.spans[i]);
+			mmap_read_unlock(kvm->mm);
 			if (err < 0)
 				break;
 			if (err)
 				__set_bit(i, &drop);
 			err = 0;
+			cond_resched();
 		}
-		mmap_read_unlock(kvm->mm);
 		n = i;
 		/* One flush for each run of entries with memory to drop. */
 		for_each_set_bitrange(rs, re, &drop, n)

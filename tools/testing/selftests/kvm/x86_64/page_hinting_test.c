@@ -15,11 +15,13 @@
  * Then every kind of malformed call gets its error, a VM without
  * KVM_CAP_DISCARD_RANGES gets -KVM_ENOSYS, a call the VMM asked to see
  * exits with KVM_EXIT_HYPERCALL, and every other kind of backing a VMM
- * uses is dropped or skipped as QEMU would: private file mappings of the
- * VM's own file (memfd, unlinked file, hugetlbfs) are dropped; named or
- * read-only files mapped private, mlocked memory, memory armed for
- * userfaultfd, pages pinned for DMA and parts of huge pages are skipped,
- * counted, and keep their data, and the call succeeds.
+ * uses is dropped or skipped: a private hugetlbfs file written only through
+ * its mapping (-mem-path) is dropped, a private mapping of the VM's own
+ * file that holds pages (memfd, unlinked file) only with
+ * kvm.discard_private_files=1; named or read-only files mapped private,
+ * files mapped twice, mlocked memory, memory armed for userfaultfd, pages
+ * pinned for DMA and parts of huge pages are skipped, counted, and keep
+ * their data, and the call succeeds.
  *
  * Last, a fuzzer in the guest makes -n calls (default 100000) of random
  * lists, mostly malformed -- unaligned, empty, oversized and wrapping
@@ -862,84 +864,52 @@ static int reopen_read_only(int fd)
 	return ro;
 }
 
+/* kvm.discard_private_files: whether the files VMs map private are theirs. */
+static void set_private_files(bool on)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/discard_private_files", "w");
+
+	TEST_ASSERT(f && fputs(on ? "1" : "0", f) >= 0 && !fclose(f),
+		    "kvm.discard_private_files: %s", strerror(errno));
+}
+
 /*
  * What the host drops, and what it skips, for every kind of backing a
- * VMM uses, as QEMU's ram_block_discard_range() would: private file
- * mappings of the VM's own file (a memfd, an unlinked file, hugetlbfs)
- * lose their hole and their private copies; a named file mapped private
- * (another VM may map it too), a file opened read-only, mlocked memory
- * and memory armed for userfaultfd are skipped, counted, and keep their
- * data; the call succeeds for all of them.
+ * VMM uses.  A file mapped private whose file holds nothing under the
+ * range (QEMU's -mem-path hugetlbfs file, written only through the
+ * mapping) loses its private copies.  Where the file holds pages, the
+ * hole is punched only with kvm.discard_private_files=1 and only in the
+ * VM's own file (a memfd, an unlinked file, mapped once); a named file, a
+ * file opened read-only and a file mapped twice are skipped, as without
+ * the parameter, and so are mlocked memory and memory armed for
+ * userfaultfd: counted, with their data kept, and the call succeeds.
  */
 static void test_backing_kinds(void)
 {
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct uffdio_api api = { .api = UFFD_API };
 	static const char tmpl[] = "/dev/shm/page_hinting_test.XXXXXX";
-	char name[sizeof(tmpl)];
+	const char *file_skip = "discard_skipped_file_bytes";
 	uint64_t seed = 0x5eed1000, free_before;
+	char name[sizeof(tmpl)];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int fd, ro, uffd;
-	void *mem;
+	void *mem, *alias;
 
 	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
 	virt_map(vm, EXTRA_GPA, EXTRA_GPA, EXTRA_SIZE / PAGE_SIZE);
+	set_private_files(false);
 
-	/* A private memfd mapping: the hole is punched, the copies dropped. */
-	fd = memfd_create("page_hinting_test", 0);
-	TEST_ASSERT(fd >= 0, "memfd_create: %s", strerror(errno));
-	mem = map_private_file(fd, seed);
-	hint_extra(vm, vcpu, mem, seed, NULL, "private memfd");
-	TEST_ASSERT_EQ(file_nonzero(fd, 0, EXTRA_SIZE), 0);
-	munmap(mem, EXTRA_SIZE);
-
-	/* The same file opened read-only would refault its old contents. */
-	TEST_ASSERT(!ftruncate(fd, 0), "ftruncate");
-	mem = map_private_file(fd, seed);
-	munmap(mem, EXTRA_SIZE);
-	ro = reopen_read_only(fd);
-	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, ro, 0);
-	TEST_ASSERT(mem != MAP_FAILED, "mmap: %s", strerror(errno));
-	host_fill(mem + EXTRA_SIZE / 2, EXTRA_GPA + EXTRA_SIZE / 2, EXTRA_SIZE / 2, seed);
-	hint_extra(vm, vcpu, mem, seed, "discard_skipped_file_bytes", "read-only file");
-	munmap(mem, EXTRA_SIZE);
-	close(ro);
-	close(fd);
-
-	/* A named file mapped private: a template other VMs may map too. */
-	memcpy(name, tmpl, sizeof(tmpl));
-	fd = mkstemp(name);
-	if (fd >= 0 && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PAGE_SIZE)) {
-		mem = map_private_file(fd, seed);
-		hint_extra(vm, vcpu, mem, seed, "discard_skipped_file_bytes", "named file");
-		TEST_ASSERT(file_nonzero(fd, 0, EXTRA_SIZE), "the named file lost its data");
-		munmap(mem, EXTRA_SIZE);
-		unlink(name);
-		close(fd);
-
-		/* Unlinked, it is the VM's own, as QEMU's -mem-path file. */
-		memcpy(name, tmpl, sizeof(tmpl));
-		fd = mkstemp(name);
-		TEST_ASSERT(fd >= 0 && !unlink(name), "mkstemp, unlink");
-		mem = map_private_file(fd, seed);
-		hint_extra(vm, vcpu, mem, seed, NULL, "unlinked file");
-		munmap(mem, EXTRA_SIZE);
-		close(fd);
-	} else {
-		ksft_print_msg("no /dev/shm that punches holes: named files not tried\n");
-		if (fd >= 0) {
-			unlink(name);
-			close(fd);
-		}
-	}
-
-	/* Private hugetlbfs (-mem-path /dev/hugepages): back to the pool. */
+	/* Private hugetlbfs, written only through the mapping (-mem-path). */
 	free_before = free_huge_pages();
 	fd = memfd_create("page_hinting_test", MFD_HUGETLB);
-	if (fd >= 0 && free_before >= 2 && get_def_hugetlb_pagesz() == SZ_2M) {
-		mem = map_private_file(fd, seed);
-		TEST_ASSERT_EQ(free_huge_pages(), free_before - 2);
+	if (fd >= 0 && free_before >= 1 && get_def_hugetlb_pagesz() == SZ_2M) {
+		TEST_ASSERT(!ftruncate(fd, EXTRA_SIZE), "ftruncate");
+		mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+		TEST_ASSERT(mem != MAP_FAILED, "mmap: %s", strerror(errno));
+		host_fill(mem, EXTRA_GPA, EXTRA_SIZE, seed);
+		TEST_ASSERT_EQ(free_huge_pages(), free_before - 1);
 		vm_set_user_memory_region(vm, EXTRA_SLOT, 0, EXTRA_GPA, EXTRA_SIZE, mem);
 		set_range(0, EXTRA_GPA, EXTRA_SIZE);
 		TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), 1);
@@ -952,6 +922,70 @@ static void test_backing_kinds(void)
 	}
 	if (fd >= 0)
 		close(fd);
+
+	/* A private memfd mapping whose file holds pages: skipped... */
+	fd = memfd_create("page_hinting_test", 0);
+	TEST_ASSERT(fd >= 0, "memfd_create: %s", strerror(errno));
+	mem = map_private_file(fd, seed);
+	hint_extra(vm, vcpu, mem, seed, file_skip, "private memfd");
+	TEST_ASSERT(file_nonzero(fd, 0, EXTRA_SIZE), "the memfd lost its data");
+	munmap(mem, EXTRA_SIZE);
+
+	/* ...unless the operator says such files are the VMs' own. */
+	set_private_files(true);
+	mem = map_private_file(fd, seed);
+	hint_extra(vm, vcpu, mem, seed, NULL, "private memfd, discard_private_files");
+	TEST_ASSERT_EQ(file_nonzero(fd, 0, EXTRA_SIZE), 0);
+
+	/* Mapped twice, it is not the VM's own. */
+	mem = map_private_file(fd, seed);
+	alias = mmap(NULL, EXTRA_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	TEST_ASSERT(alias != MAP_FAILED, "mmap: %s", strerror(errno));
+	hint_extra(vm, vcpu, mem, seed, file_skip, "memfd mapped twice");
+	munmap(alias, EXTRA_SIZE);
+	munmap(mem, EXTRA_SIZE);
+
+	/* Opened read-only, it would refault its old contents. */
+	TEST_ASSERT(!ftruncate(fd, 0), "ftruncate");
+	mem = map_private_file(fd, seed);
+	munmap(mem, EXTRA_SIZE);
+	ro = reopen_read_only(fd);
+	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, ro, 0);
+	TEST_ASSERT(mem != MAP_FAILED, "mmap: %s", strerror(errno));
+	host_fill(mem + EXTRA_SIZE / 2, EXTRA_GPA + EXTRA_SIZE / 2, EXTRA_SIZE / 2, seed);
+	hint_extra(vm, vcpu, mem, seed, file_skip, "read-only file");
+	munmap(mem, EXTRA_SIZE);
+	close(ro);
+	close(fd);
+
+	/* A named file mapped private: a template other VMs may map too. */
+	memcpy(name, tmpl, sizeof(tmpl));
+	fd = mkstemp(name);
+	if (fd >= 0 && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, PAGE_SIZE)) {
+		mem = map_private_file(fd, seed);
+		hint_extra(vm, vcpu, mem, seed, file_skip, "named file");
+		TEST_ASSERT(file_nonzero(fd, 0, EXTRA_SIZE), "the named file lost its data");
+		munmap(mem, EXTRA_SIZE);
+		unlink(name);
+		close(fd);
+
+		/* Unlinked, it is the VM's own, as QEMU's -mem-path file. */
+		memcpy(name, tmpl, sizeof(tmpl));
+		fd = mkstemp(name);
+		TEST_ASSERT(fd >= 0 && !unlink(name), "mkstemp, unlink");
+		mem = map_private_file(fd, seed);
+		hint_extra(vm, vcpu, mem, seed, NULL, "unlinked file");
+		TEST_ASSERT_EQ(file_nonzero(fd, 0, EXTRA_SIZE), 0);
+		munmap(mem, EXTRA_SIZE);
+		close(fd);
+	} else {
+		ksft_print_msg("no /dev/shm that punches holes: named files not tried\n");
+		if (fd >= 0) {
+			unlink(name);
+			close(fd);
+		}
+	}
+	set_private_files(false);
 
 	/* Armed for userfaultfd (post-copy, snapshots): the monitor sees all. */
 	mem = mmap(NULL, EXTRA_SIZE, PROT_READ | PROT_WRITE,
@@ -973,7 +1007,7 @@ static void test_backing_kinds(void)
 	munmap(mem, EXTRA_SIZE);
 
 	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"), 0);
-	ksft_test_result_pass("every backing dropped or skipped as QEMU would\n");
+	ksft_test_result_pass("every backing dropped or skipped as it must be\n");
 	kvm_vm_free(vm);
 }
 
