@@ -22,8 +22,10 @@ run_workload() {
 	sleep 1
 	"$@"
 	rc=$?
-	mark workload-end
+	# The status first: the host reads the console in order, so a test
+	# that has seen workload-end has the status too.
 	mark "workload-status=$rc"
+	mark workload-end
 	return $rc
 }
 
