@@ -19,6 +19,7 @@
 #   make l1-selftests  KVM selftests on our kernel as an L1 host (NPT=0 for
 #                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
 #   make l2-smoke    an L2 guest under KVM in that L1 (NPT=0 too)
+#   make l2-backings the hypercall sink in L2 on hugetlbfs and mlocked memory
 #   make l2-hinting  hinting end to end in L2: hypercall and virtio sinks
 #   make soak        the reliability tests at lengths CI cannot afford:
 #                    SOAK_MIN=10 FUZZ_CALLS=1000000 ROUNDS=10 CONCURRENT=1
@@ -162,6 +163,15 @@ l2-smoke: kernel tools l1-initramfs
 		$(if $(L1_PARAMS),--params "$(L1_PARAMS)") --quiet --job l2-smoke \
 		--expect l2-result=ok
 
+# The hypercall sink with the backings that cannot drop base pages: an L2
+# on L1's huge pages (-mem-path, private) returns them to the pool; an
+# mlocked L2 hears that nothing can be dropped and does not hand any.
+l2-backings: L2 := 1
+l2-backings: kernel tools l1-initramfs
+	@tools/l1/run.sh --l2 --npt $(NPT) --budget $(L1_BUDGET) --name l2-backings-$(NPT) \
+		--hugepages 200 --params "kvm.discard_ranges=1 $(L1_PARAMS)" --quiet \
+		--job l2-backings --expect backings-result=ok
+
 # Free page hinting end to end: L2 under our KVM in L1 returns memory by
 # the hypercall sink (L1 runs with kvm.discard_ranges=1, for stock QEMU)
 # and by the virtio sink, and stress-ng --verify stays clean with both.
@@ -214,4 +224,4 @@ distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check check-repeat bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-hinting nested-deps soak peers series series-check
+	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-backings l2-hinting nested-deps soak peers series series-check

@@ -27,7 +27,9 @@
  * device's report() has one caller at a time) calls page_hinting_report()
  * instead of its scan while hinting is enabled.  That drains the per-CPU
  * arrays and compresses the records into sorted, merged min_order-aligned
- * candidates (page_hinting_compress.c).
+ * candidates (page_hinting_compress.c).  A device that drops nothing
+ * smaller than some order (prdev->order: a host whose memory is hugetlb)
+ * raises the pass's min_order to it.
  *
  * Aging.  A block freed and allocated again within moments costs the host a
  * drop and a refault and returns nothing, and under alloc/free churn that is
@@ -60,7 +62,10 @@
  * the age a block needs -- up to 2^PH_BACKOFF_MAX times delay_ms; when less
  * than a sixteenth did, it halves it again.  After ten seconds without a
  * pass it starts over at delay_ms, so that the first large free after a
- * while is hinted as fast as ever.
+ * while is hinted as fast as ever.  A pass whose hand-off the device
+ * refuses (or holds back: the hypercall sink while its host drops
+ * nothing) doubles the delay too, and its candidates wait again for a
+ * pass that the device takes.
  */
 #include <linux/cc_platform.h>
 #include <linux/cpu.h>
@@ -145,9 +150,10 @@ static unsigned int ph_batch = PAGE_REPORTING_CAPACITY;
 static unsigned int ph_delay_ms = 100;
 /*
  * Passes that still run upstream's free list scan as the backstop: set when
- * records were dropped or hinting was just enabled.  The scan works through
- * a free list in up to 16 budgeted passes, each requesting the next one, so
- * it stays due for that many passes plus one.
+ * records or candidates were dropped (no memory for them) or hinting was
+ * just enabled.  The scan works through a free list in up to 16 budgeted
+ * passes, each requesting the next one, so it stays due for that many
+ * passes plus one.
  */
 #define PH_SCAN_PASSES		17
 static atomic_t ph_scan_passes = ATOMIC_INIT(0);
@@ -514,6 +520,34 @@ static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 	return 0;
 }
 
+/*
+ * Add the @nr aged candidates that a refused pass could not hint to the
+ * waiting ones, to be hinted by a later pass if they stay free: the blocks
+ * of those candidates that were handed before the refusal are marked
+ * reported by now, and are skipped then.  Without memory for that, the
+ * free list scan stands in for them.
+ */
+static void ph_wait_again(const struct ph_range *aged, size_t nr,
+			  unsigned int order)
+{
+	struct ph_range *all;
+	size_t n = ph_nr_waiting + nr;
+
+	if (!nr)
+		return;
+	all = kvmalloc_array(n, sizeof(*all), GFP_KERNEL);
+	if (!all) {
+		ph_count(PH_ERRORS, 1);
+		atomic_set(&ph_scan_passes, PH_SCAN_PASSES);
+		return;
+	}
+	memcpy(all, ph_waiting, ph_nr_waiting * sizeof(*all));
+	memcpy(all + ph_nr_waiting, aged, nr * sizeof(*all));
+	kvfree(ph_waiting);
+	ph_waiting = all;
+	ph_nr_waiting = ph_compress(all, n, order);
+}
+
 /**
  * page_hinting_report - hand the blocks captured since the last pass over
  * @prdev: the page reporting device
@@ -532,7 +566,9 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		.sgl = sgl,
 		.max = clamp_t(unsigned int, READ_ONCE(ph_batch), 1,
 			       PAGE_REPORTING_CAPACITY),
-		.order = READ_ONCE(page_hinting_min_order),
+		/* The device may drop nothing smaller (its unit). */
+		.order = max(READ_ONCE(page_hinting_min_order),
+			     READ_ONCE(prdev->order)),
 	};
 	struct ph_range *buf, *aged = NULL, *waiting = NULL;
 	unsigned long hinted;
@@ -579,6 +615,16 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		err = ph_report_range(&b, aged[i].start, aged[i].end);
 	if (!err)
 		err = ph_flush(&b);
+	/*
+	 * The device refused a batch, or holds batches back for a while
+	 * (its host drops nothing now): what aged waits again, for a pass
+	 * that the device takes, and the passes back off meanwhile.
+	 */
+	if (err) {
+		ph_wait_again(aged, nr_aged, b.order);
+		WRITE_ONCE(ph_backoff, min_t(unsigned int, ph_backoff + 1,
+					     PH_BACKOFF_MAX));
+	}
 	kvfree(aged);
 
 	/* The candidates now waiting need a pass of their own. */

@@ -2,7 +2,8 @@
 /*
  * KUnit tests of free page hinting's in-kernel parts: the per-CPU record
  * arrays (fill, overflow, drain), the validation and hand-off of free
- * blocks against the real buddy allocator, and their aging across passes.
+ * blocks against the real buddy allocator, their aging across passes, and
+ * what a device's refusal does to them.
  *
  * Included at the end of page_hinting.c, so that the tests reach its static
  * functions; built with CONFIG_PAGE_HINTING_KUNIT_TEST.  Run at boot with
@@ -231,11 +232,76 @@ static void ph_test_aging(struct kunit *test)
 	spin_unlock_irq(&page_zone(page)->lock);
 }
 
+/* A device that refuses every batch, as the hypercall sink does at times. */
+static int ph_test_refuse(struct page_reporting_dev_info *prdev,
+			  struct scatterlist *sg, unsigned int nents)
+{
+	struct ph_test_dev *dev = container_of(prdev, struct ph_test_dev, prdev);
+
+	dev->calls++;
+	dev->page = sg_page(sg);
+	return -EAGAIN;
+}
+
+/*
+ * A block that the device refused is hinted by a later pass that the
+ * device takes: it waits again, unreported, and the passes back off.
+ */
+static void ph_test_refused(struct kunit *test)
+{
+	const unsigned int order = MAX_PAGE_ORDER;
+	struct ph_test_dev dev = { .prdev.report = ph_test_refuse };
+	struct scatterlist *sgl;
+	struct page *page;
+	unsigned long pfn;
+
+	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+	KUNIT_ASSERT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_ASSERT_EQ(test, ph_nr_waiting, 0);
+
+	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+	if (!page)
+		kunit_skip(test, "no free order-%u block", order);
+	pfn = page_to_pfn(page);
+	__free_pages(page, order);
+	__page_hinting_record(pfn, order);
+	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_EXPECT_EQ(test, ph_nr_waiting, 1);
+
+	/* Aged, handed, refused: it waits again, and the delay doubles. */
+	WRITE_ONCE(ph_backoff, 0);
+	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), -EAGAIN);
+	if (dev.calls != 1 || dev.page != page)
+		kunit_skip(test, "the block was reallocated during the test");
+	KUNIT_EXPECT_EQ(test, ph_backoff, 1);
+	KUNIT_EXPECT_FALSE(test, PageReported(page));
+	/* A failure, not a skip below, if the refused block was dropped. */
+	KUNIT_ASSERT_EQ(test, ph_nr_waiting, 1);
+
+	/* The device takes the next pass's batch: the block is hinted. */
+	dev.prdev.report = ph_test_report;
+	dev.calls = 0;
+	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
+	KUNIT_EXPECT_EQ(test, ph_nr_waiting, 0);
+	if (dev.calls != 1 || dev.page != page)
+		kunit_skip(test, "the block was reallocated during the test");
+	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
+
+	WRITE_ONCE(ph_backoff, 0);
+	spin_lock_irq(&page_zone(page)->lock);
+	if (PageBuddy(page) && PageReported(page))
+		__clear_bit(PG_reported, &page->flags);
+	spin_unlock_irq(&page_zone(page)->lock);
+}
+
 static struct kunit_case ph_test_cases[] = {
 	KUNIT_CASE(ph_test_fill_drain),
 	KUNIT_CASE(ph_test_overflow),
 	KUNIT_CASE(ph_test_free_block),
 	KUNIT_CASE(ph_test_aging),
+	KUNIT_CASE(ph_test_refused),
 	{}
 };
 

@@ -7,6 +7,7 @@
 #ifndef __LINUX_KVM_DISCARD_H
 #define __LINUX_KVM_DISCARD_H
 
+#include <linux/mutex_types.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 
@@ -19,6 +20,14 @@ struct kvm_discard {
 	bool enabled;
 	/* Serializes the updates of the VM's discard statistics. */
 	spinlock_t stats_lock;
+	/*
+	 * The answer to the query, log2 of the unit in bytes or 0, valid
+	 * until unit_expires (jiffies) once unit_valid; under unit_lock.
+	 */
+	struct mutex unit_lock;
+	bool unit_valid;
+	unsigned int unit_shift;
+	unsigned long unit_expires;
 };
 
 #ifdef CONFIG_KVM_DISCARD_RANGES

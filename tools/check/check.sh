@@ -74,6 +74,8 @@ t kvm-selftests-shadow 300 build-l1,build-tools "KVM selftests in an L1 VM, shad
 	tools/l1/run.sh --npt 0 --strict --quiet --budget 270
 t kvm-l2-smoke 240 build-l1,build-tools "an L2 guest boots under KVM in the L1 VM, its QEMU sampled there" \
 	make -s l2-smoke
+t kvm-l2-backings 420 build-l1,build-tools "L2 on hugetlbfs returns huge pages by hypercall; mlocked L2 hands nothing, no warning" \
+	make -s l2-backings L1_BUDGET=400
 # Hinting end to end in L2 (l2-hinting, sink-cost) is in make soak, not
 # here: its L2 guests stop silently in a fraction of boots under nested TCG
 # (passed 2 of 5 make check runs; docs/ci.md), which the host issue is

@@ -129,6 +129,7 @@ plist=$work/l2-list
 	echo "file /usr/lib/hinting/l2.sh $top/tools/l1/l2.sh 644 0 0"
 	echo "file /usr/lib/hinting/vm.sh $top/tools/vm/vm.sh 644 0 0"
 	echo "file /usr/bin/l2-smoke $top/tools/l1/l2-smoke.sh 755 0 0"
+	echo "file /usr/bin/l2-backings $top/tools/l1/l2-backings.sh 755 0 0"
 	echo "file /usr/bin/hinting-e2e $top/tools/l1/hinting-e2e.sh 755 0 0"
 	echo "file /usr/bin/sink-cost $top/tools/l1/sink-cost.sh 755 0 0"
 	echo "file /bin/bash /bin/bash 755 0 0"

@@ -78,6 +78,8 @@
  * between entries: a memslot update waits for this vCPU's SRCU read side.
  */
 #define KVM_DISCARD_BUDGET_NS	(2 * NSEC_PER_MSEC)
+/* How long the answer to the query is kept (kvm_discard_query()). */
+#define KVM_DISCARD_UNIT_TTL	HZ
 
 static bool discard_ranges_default;
 module_param_named(discard_ranges, discard_ranges_default, bool, 0644);
@@ -98,6 +100,7 @@ MODULE_PARM_DESC(discard_private_files,
 void kvm_discard_init_vm(struct kvm *kvm)
 {
 	spin_lock_init(&kvm->discard.stats_lock);
+	mutex_init(&kvm->discard.unit_lock);
 	kvm->discard.enabled = READ_ONCE(discard_ranges_default);
 }
 
@@ -138,8 +141,12 @@ int kvm_discard_enable_cap(struct kvm *kvm, u64 flags, u64 arg)
 
 /*
  * The checks of the call's own arguments, shared with the exit to user
- * space (KVM_CAP_EXIT_HYPERCALL): no flags are defined, and the list of
- * 1..256 entries lies within one guest page.
+ * space (KVM_CAP_EXIT_HYPERCALL): no flags, and the list of 1..256
+ * entries lies within one guest page.  The query
+ * (KVM_DISCARD_RANGES_F_QUERY) is refused here: KVM cannot know what a
+ * VMM that handles the call drops, and a VMM written for version 1 never
+ * saw a2, so the guest gets a version 1 host's answer, -KVM_EINVAL, and
+ * hints base pages.
  */
 long kvm_discard_check_args(u64 list_gpa, u64 count, u64 flags)
 {
@@ -473,6 +480,87 @@ static long kvm_discard_hva(struct mm_struct *mm, unsigned long hva,
 }
 
 /*
+ * The unit in which the host drops the VM's memory, as log2 of its size
+ * in bytes, or 0 if it can drop none: the largest page size among the
+ * backings with memory to drop (a hugetlb page is dropped whole, anything
+ * else by base page).  A guest that hints no less, aligned, wastes no
+ * call on memory that is skipped for its size.  A VM whose RAM is hugetlb
+ * and whose video memory is anonymous gets the huge page size: hints of
+ * base pages would be skipped in the RAM, where nearly all of its memory
+ * is.  Hugetlb memory of a memslot whose guest-physical and host virtual
+ * addresses are not aligned alike cannot be dropped by aligned hints, and
+ * does not count.
+ *
+ * The answer is what kvm_discard_classify() says of the memslots' VMAs as
+ * they are now, before the DMA-pin scan (which is per page, and changes
+ * with every pin).  The walk takes mmap_lock for read once per memslot and
+ * yields between memslots, so its cost grows with the VMAs behind the
+ * memslots, not with the memory.
+ */
+static unsigned int kvm_discard_walk_unit(struct kvm *kvm)
+{
+	struct kvm_memory_slot *slot;
+	struct vm_area_struct *vma;
+	unsigned long size, start, end, stop;
+	unsigned int shift = 0;
+	int bkt;
+
+	kvm_for_each_memslot(slot, bkt, kvm_memslots(kvm)) {
+		unsigned long hva = slot->userspace_addr;
+		unsigned long hva_end = hva + (slot->npages << PAGE_SHIFT);
+		unsigned long gap = hva - gfn_to_gpa(slot->base_gfn);
+		struct vma_iterator vmi;
+
+		if (!kvm_is_visible_memslot(slot) ||
+		    (slot->flags & KVM_MEM_READONLY) ||
+		    kvm_slot_can_be_private(slot))
+			continue;
+		if (fatal_signal_pending(current))
+			break;
+		mmap_read_lock(kvm->mm);
+		vma_iter_init(&vmi, kvm->mm, hva);
+		for_each_vma_range(vmi, vma, hva_end) {
+			size = is_vm_hugetlb_page(vma) ?
+			       huge_page_size(hstate_vma(vma)) : PAGE_SIZE;
+			if (ilog2(size) <= shift || !IS_ALIGNED(gap, size))
+				continue;
+			start = ALIGN(max(hva, vma->vm_start), size);
+			end = ALIGN_DOWN(min(hva_end, vma->vm_end), size);
+			stop = end;
+			if (start < end &&
+			    kvm_discard_classify(vma, start, &stop, true) <
+			    KVM_DISCARD_SKIP_LOCKED)
+				shift = ilog2(size);
+		}
+		mmap_read_unlock(kvm->mm);
+		cond_resched();
+	}
+	return shift;
+}
+
+/*
+ * The answer to KVM_DISCARD_RANGES_F_QUERY (kvm_discard_walk_unit()),
+ * kept for a second: the walk costs what the VM's mappings make it cost,
+ * and a guest may ask as often as it likes.  The guest asks again from
+ * time to time because the VMM may change the mappings at any time.
+ */
+static long kvm_discard_query(struct kvm *kvm)
+{
+	struct kvm_discard *d = &kvm->discard;
+	unsigned int shift;
+
+	mutex_lock(&d->unit_lock);
+	if (!d->unit_valid || time_after_eq(jiffies, d->unit_expires)) {
+		d->unit_shift = kvm_discard_walk_unit(kvm);
+		d->unit_expires = jiffies + KVM_DISCARD_UNIT_TTL;
+		d->unit_valid = true;
+	}
+	shift = d->unit_shift;
+	mutex_unlock(&d->unit_lock);
+	return shift;
+}
+
+/*
  * Check one entry before any of its SPTEs are zapped: aligned, non-empty,
  * bounded, all in user memslots, and mapped by the VMM.  @span becomes its
  * gfns.  Returns whether some of its host memory is to be dropped (its
@@ -555,12 +643,14 @@ static void kvm_discard_account(struct kvm *kvm,
  * @vcpu: the calling vCPU, in its run loop (kvm->srcu held)
  * @list_gpa: guest-physical address of the first struct kvm_discard_range
  * @count: number of entries
- * @flags: must be 0
+ * @flags: 0, or KVM_DISCARD_RANGES_F_QUERY with @list_gpa and @count 0
  * @in_smm: whether the vCPU is in System Management Mode
  *
  * Return: the number of entries done, from the first on (at least one,
  * unless a fatal signal is pending), or a negative KVM error code if the
- * first entry or the call itself is refused.  An entry is done when its
+ * first entry or the call itself is refused.  To the query, log2 of the
+ * unit in which the host drops the VM's memory, or 0
+ * (kvm_discard_walk_unit()).  An entry is done when its
  * memory was dropped or skipped (kvm_discard_classify()).  A later entry that
  * is refused ends the call early; calling again from it returns its error.
  */
@@ -593,6 +683,9 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		ret = -KVM_EPERM;
 		goto out;
 	}
+	/* The query is not a call that drops: only its errors count. */
+	if (flags == KVM_DISCARD_RANGES_F_QUERY && !list_gpa && !count)
+		return kvm_discard_query(kvm);
 	ret = kvm_discard_check_args(list_gpa, count, flags);
 	if (ret)
 		goto out;

@@ -16,12 +16,25 @@
  * with kvm_page_hinting.enabled=0 to keep virtio-balloon's reporting, for
  * instance to compare the two on the same kernel.
  *
- * The host handles the call if a probe call with no entries answers
- * -KVM_EINVAL (a bad argument of a call it knows); a host without it, or
- * one that did not enable it for this VM, answers -KVM_ENOSYS.
+ * The host handles the call if its query (KVM_DISCARD_RANGES_F_QUERY)
+ * answers the unit in which it drops this VM's memory (log2 of its size),
+ * or -KVM_EINVAL (a version 1 host: a bad argument of a call it knows, and
+ * base pages); a
+ * host without it, or one that did not enable it for this VM, answers
+ * -KVM_ENOSYS.  The sink registers only if the host drops some memory of
+ * the VM in blocks the buddy allocator has (kph_unit_order()), and then
+ * hands no smaller block, and raises free page hinting's order to the
+ * unit's (prdev.order).  The answer can change while the VM runs (the VMM
+ * maps other memory, or mlocks it): the sink asks again at most once a
+ * second while it has batches to hand, and hands nothing while the host
+ * drops nothing.  Only one reporting device can register, and none takes
+ * over after boot, so the sink stays registered then.
  */
+#define pr_fmt(fmt) "kvm_page_hinting: " fmt
+
 #include <linux/cc_platform.h>
 #include <linux/init.h>
+#include <linux/jiffies.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -50,11 +63,120 @@ struct kph_sink {
 	struct kvm_discard_range *list;	/* one page, PAGE_REPORTING_CAPACITY used */
 	unsigned int nr;		/* entries of the last batch */
 	u64 gen;			/* batches written */
+	/* The host's unit (0: it drops nothing), and when to ask again. */
+	unsigned long unit;
+	unsigned long next_query;	/* jiffies */
+	/* After a refusal, hand nothing before this, and how long it was. */
+	unsigned long retry_at;		/* jiffies */
+	unsigned int refusals;		/* in a row */
 	/* Statistics, written by the worker only. */
 	unsigned long calls, ranges, bytes, errors;
+	unsigned long queries, below_unit, deferred;
 };
 
 static struct kph_sink kph;
+
+/* How often the host is asked its unit again while there are batches. */
+#define KPH_QUERY_INTERVAL	HZ
+/* The wait after a refusal doubles from 1 s up to 64 s. */
+#define KPH_RETRY_SHIFT_MAX	6
+
+/*
+ * The order of the blocks that the host drops whole, from its answer to
+ * the query, log2 of its unit in bytes: -ENODEV if it drops nothing of
+ * this VM's memory (0), -ERANGE if its unit is above the largest free
+ * block (1 GiB hugetlb pages, say), -EPROTO for an error or an answer
+ * below a page.  For each of these the sink hands nothing.
+ */
+static int kph_unit_order(long shift)
+{
+	if (!shift)
+		return -ENODEV;
+	if (shift < PAGE_SHIFT)
+		return -EPROTO;
+	if (shift > PAGE_SHIFT + MAX_PAGE_ORDER)
+		return -ERANGE;
+	return shift - PAGE_SHIFT;
+}
+
+/*
+ * Ask the host its unit, as log2 of bytes.  A version 1 host knows no
+ * flag and answers -KVM_EINVAL: it drops base pages.  Other errors are
+ * returned as they are (-KVM_ENOSYS: not handled for this VM).
+ */
+static long kph_query_unit(void)
+{
+	long ret = kvm_hypercall3(KVM_HC_DISCARD_RANGES, 0, 0,
+				  KVM_DISCARD_RANGES_F_QUERY);
+
+	WRITE_ONCE(kph.queries, kph.queries + 1);
+	return ret == -KVM_EINVAL ? PAGE_SHIFT : ret;
+}
+
+/*
+ * Follow the host's unit while the sink runs: from now on, blocks below
+ * it are not handed, and free page hinting's passes take none smaller
+ * (they read prdev.order).  An answer that is not a unit makes the sink
+ * hand nothing until the next one.  Page reporting's free list scan keeps
+ * the order it registered with; what it finds below the unit is left out
+ * in kph_report().
+ */
+static void kph_update_unit(void)
+{
+	long shift = kph_query_unit();
+	int order = kph_unit_order(shift);
+
+	kph.next_query = jiffies + KPH_QUERY_INTERVAL;
+	if (order < 0) {
+		if (kph.unit)
+			pr_warn_ratelimited("the host %s (%ld): handing nothing\n",
+					    shift < 0 ? "refused the query" :
+					    "drops no memory in blocks this guest has",
+					    shift);
+		WRITE_ONCE(kph.unit, 0);
+		return;
+	}
+	if (PAGE_SIZE << order != kph.unit)
+		pr_info_ratelimited("the host drops this VM's memory in units of %lu KiB\n",
+				    (PAGE_SIZE << order) >> 10);
+	WRITE_ONCE(kph.unit, PAGE_SIZE << order);
+	WRITE_ONCE(kph.prdev.order, order);
+}
+
+/*
+ * Whether a refusal or a unit of 0 holds the batches back.  After each
+ * refusal in a row the sink waits twice as long, up to 64 s, so that a
+ * host that keeps refusing is asked rarely, and warned about rarely.
+ */
+static bool kph_deferred(void)
+{
+	if (time_after_eq(jiffies, kph.next_query))
+		kph_update_unit();
+	return !kph.unit || (kph.refusals && time_before(jiffies, kph.retry_at));
+}
+
+/* The wait after the @refusals + 1'th refusal in a row. */
+static unsigned long kph_retry_delay(unsigned int refusals)
+{
+	return HZ << min_t(unsigned int, refusals, KPH_RETRY_SHIFT_MAX);
+}
+
+/* Count a refusal and start the wait after it; returns the wait, in s. */
+static unsigned int kph_refused(void)
+{
+	unsigned long delay = kph_retry_delay(kph.refusals);
+
+	kph.retry_at = jiffies + delay;
+	if (kph.refusals < UINT_MAX)
+		kph.refusals++;
+	return delay / HZ;
+}
+
+/* Whether the host drops a block at @gpa of @size in units of @unit. */
+static bool kph_fits_unit(phys_addr_t gpa, u64 size, unsigned long unit)
+{
+	return size >= unit && IS_ALIGNED(gpa, unit);
+}
 
 /* The call itself: entries [@first, @nr) of the list. */
 static long kph_call(unsigned int first, unsigned int nr)
@@ -98,31 +220,54 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 		      struct scatterlist *sgl, unsigned int nents)
 {
 	struct scatterlist *sg;
-	unsigned int i;
+	unsigned int i, n = 0;
 	u64 bytes = 0;
 	long ret;
 
+	/* The blocks go back to the free lists unreported, for a later pass. */
+	if (kph_deferred()) {
+		WRITE_ONCE(kph.deferred, kph.deferred + 1);
+		return -EAGAIN;
+	}
+
+	/*
+	 * A block below the unit would be skipped by the host: leave it out,
+	 * and let it count as reported, so that it is not handed again.
+	 */
 	write_seqlock(&kph.lock);
 	for_each_sg(sgl, sg, nents, i) {
-		kph.list[i].gpa = page_to_phys(sg_page(sg));
-		kph.list[i].size = sg->length;
+		phys_addr_t gpa = page_to_phys(sg_page(sg));
+
+		if (!kph_fits_unit(gpa, sg->length, kph.unit))
+			continue;
+		kph.list[n].gpa = gpa;
+		kph.list[n].size = sg->length;
 		bytes += sg->length;
+		n++;
 	}
-	kph.nr = nents;
+	kph.nr = n;
 	kph.gen++;
 	write_sequnlock(&kph.lock);
+	if (n < nents)
+		WRITE_ONCE(kph.below_unit, kph.below_unit + nents - n);
+	if (!n)
+		return 0;
 
-	ret = kph_hand_off(nents, kph_call);
+	ret = kph_hand_off(n, kph_call);
 	if (ret) {
+		unsigned int wait = kph_refused();
+
 		WRITE_ONCE(kph.errors, kph.errors + 1);
 		if (ret == -EPROTO)
-			pr_warn_ratelimited("kvm_page_hinting: a call completed no range\n");
+			pr_warn_ratelimited("a call completed no range (%u in a row); waiting %u s\n",
+					    kph.refusals, wait);
 		else
-			pr_warn_ratelimited("kvm_page_hinting: the host refused a range: %ld\n",
-					    ret);
+			pr_warn_ratelimited("the host refused a range: %ld (%u in a row); waiting %u s\n",
+					    ret, kph.refusals, wait);
 		return -EIO;
 	}
-	WRITE_ONCE(kph.ranges, kph.ranges + nents);
+	kph.refusals = 0;
+	WRITE_ONCE(kph.ranges, kph.ranges + n);
 	WRITE_ONCE(kph.bytes, kph.bytes + bytes);
 	return 0;
 }
@@ -139,6 +284,10 @@ KPH_STAT(calls, kph.calls);
 KPH_STAT(ranges, kph.ranges);
 KPH_STAT(bytes, kph.bytes);
 KPH_STAT(errors, kph.errors);
+KPH_STAT(unit, kph.unit);
+KPH_STAT(queries, kph.queries);
+KPH_STAT(below_unit, kph.below_unit);
+KPH_STAT(deferred, kph.deferred);
 
 /* "gen N" and the entries of the last batch, one "gpa size" pair a line. */
 static ssize_t last_list_show(struct kobject *kobj,
@@ -170,6 +319,10 @@ static struct attribute *kph_attrs[] = {
 	&ranges_attr.attr,
 	&bytes_attr.attr,
 	&errors_attr.attr,
+	&unit_attr.attr,
+	&queries_attr.attr,
+	&below_unit_attr.attr,
+	&deferred_attr.attr,
 	&last_list_attr.attr,
 	NULL,
 };
@@ -183,40 +336,51 @@ static const struct attribute_group kph_group = {
  * non-zero poison pattern in free pages, and useless in a confidential
  * guest, whose host cannot hand it plain zeros.
  */
-static bool kph_host_supports(void)
+static bool kph_guest_can_use(void)
 {
-	if (!kvm_para_available() || page_poisoning_enabled_static() ||
-	    cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT))
-		return false;
-	/* The probe: no entries is a bad argument to a host that knows the call. */
-	return kvm_hypercall3(KVM_HC_DISCARD_RANGES, 0, 0, 0) == -KVM_EINVAL;
+	return kvm_para_available() && !page_poisoning_enabled_static() &&
+	       !cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT);
 }
 
 static int __init kph_init(void)
 {
 	struct kobject *kobj;
-	int err;
+	long shift;
+	int order, err;
 
-	if (!kph_enabled || !kph_host_supports())
+	if (!kph_enabled || !kph_guest_can_use())
 		return 0;
+	shift = kph_query_unit();
+	if (shift < 0)		/* not handled for this VM */
+		return 0;
+	order = kph_unit_order(shift);
+	if (order < 0) {
+		pr_info("the host drops no memory of this VM in blocks this guest has (unit 2^%ld): not reporting by hypercall\n",
+			shift);
+		return 0;
+	}
 
 	kph.list = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!kph.list)
 		return -ENOMEM;
 	seqlock_init(&kph.lock);
+	kph.unit = PAGE_SIZE << order;
+	kph.next_query = jiffies + KPH_QUERY_INTERVAL;
+	kph.prdev.order = order;
 	kph.prdev.report = kph_report;
 	err = page_reporting_register(&kph.prdev);
 	if (err) {
-		pr_info("kvm_page_hinting: another free page reporting device is registered (%d)\n",
+		pr_info("another free page reporting device is registered (%d)\n",
 			err);
 		free_page((unsigned long)kph.list);
 		return 0;
 	}
-	pr_info("kvm_page_hinting: reporting free pages to KVM by hypercall\n");
+	pr_info("reporting free pages to KVM by hypercall, in units of %lu KiB\n",
+		kph.unit >> 10);
 
 	kobj = kobject_create_and_add("page_hinting_kvm", mm_kobj);
 	if (!kobj || sysfs_create_group(kobj, &kph_group))
-		pr_warn("kvm_page_hinting: no statistics in sysfs\n");
+		pr_warn("no statistics in sysfs\n");
 	return 0;
 }
 subsys_initcall(kph_init);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the hypercall sink's hand-off loop (kph_hand_off()), with
- * a stand-in for the hypercall that answers as a host or a VMM might.
+ * a stand-in for the hypercall that answers as a host or a VMM might, and
+ * of what it makes of the host's unit and of refusals.
  * Included by kvm_page_hinting.c, whose functions are static.
  */
 #include <kunit/test.h>
+#include <linux/sizes.h>
 
 /* What the stand-in answers, call by call, and what it was asked. */
 static struct {
@@ -80,11 +82,57 @@ static void kph_test_no_progress(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kph_fake.calls, 1);
 }
 
+/*
+ * The host's answer to the query, log2 of its unit: base pages and huge
+ * pages up to the largest free block are units; 0, 1 GiB pages and
+ * answers that are not a unit (a broken host, an error code) make the
+ * sink hand nothing.
+ */
+static void kph_test_unit_order(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, kph_unit_order(PAGE_SHIFT), 0);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(21), 21 - PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(PAGE_SHIFT + MAX_PAGE_ORDER),
+			MAX_PAGE_ORDER);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(0), -ENODEV);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(PAGE_SHIFT + MAX_PAGE_ORDER + 1),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(30), -ERANGE);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(PAGE_SHIFT - 1), -EPROTO);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(-KVM_EPERM), -EPROTO);
+	KUNIT_EXPECT_EQ(test, kph_unit_order(-KVM_ENOSYS), -EPROTO);
+}
+
+/*
+ * Blocks below the unit are left out: the blocks of a free list scan at
+ * an order below the unit's, or of a pass that began before the unit grew.
+ */
+static void kph_test_fits_unit(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, kph_fits_unit(SZ_2M, PAGE_SIZE, PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, kph_fits_unit(SZ_4M, SZ_4M, SZ_2M));
+	KUNIT_EXPECT_FALSE(test, kph_fits_unit(SZ_2M, SZ_1M, SZ_2M));
+	KUNIT_EXPECT_FALSE(test, kph_fits_unit(SZ_2M + SZ_1M, SZ_1M, SZ_2M));
+}
+
+/* The wait after refusals in a row doubles from 1 s, up to 64 s. */
+static void kph_test_retry_delay(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, kph_retry_delay(0), HZ);
+	KUNIT_EXPECT_EQ(test, kph_retry_delay(1), 2 * HZ);
+	KUNIT_EXPECT_EQ(test, kph_retry_delay(6), 64 * HZ);
+	KUNIT_EXPECT_EQ(test, kph_retry_delay(7), 64 * HZ);
+	KUNIT_EXPECT_EQ(test, kph_retry_delay(UINT_MAX), 64 * HZ);
+}
+
 static struct kunit_case kph_test_cases[] = {
 	KUNIT_CASE(kph_test_partial),
 	KUNIT_CASE(kph_test_overcount),
 	KUNIT_CASE(kph_test_refused),
 	KUNIT_CASE(kph_test_no_progress),
+	KUNIT_CASE(kph_test_unit_order),
+	KUNIT_CASE(kph_test_fits_unit),
+	KUNIT_CASE(kph_test_retry_delay),
 	{}
 };
 

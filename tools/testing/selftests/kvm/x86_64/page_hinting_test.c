@@ -492,6 +492,12 @@ static int64_t hint_flags(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 	return run_op(vm, vcpu, OP_HINT, gpa, n, flags, 0);
 }
 
+/* The query: log2 of the unit in which the host drops the VM's memory, or 0. */
+static int64_t query_unit(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	return hint_flags(vm, vcpu, 0, 0, KVM_DISCARD_RANGES_F_QUERY);
+}
+
 static int64_t hint(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int first, int n)
 {
 	return hint_flags(vm, vcpu, list_gpa + first * sizeof(*list), n, 0);
@@ -607,9 +613,16 @@ static void test_backing(enum vm_mem_backing_src_type src)
 	struct kvm_vm *vm;
 	pthread_t thread;
 	uint64_t seed = 0x5eed0000 + src;
-	int64_t ret;
+	int64_t ret, unit_shift;
 
 	vm = create_vm(vcpus, 2, src, true);
+	/*
+	 * Hugetlb pages are dropped whole; the rest of the VM is anonymous.
+	 * THP is split and dropped by base page.
+	 */
+	unit_shift = src == VM_MEM_SRC_SHARED_HUGETLB ?
+		     __builtin_ctzll(get_backing_src_pagesz(src)) : PAGE_SHIFT;
+	TEST_ASSERT_EQ(query_unit(vm, vcpus[0]), unit_shift);
 	TEST_ASSERT_EQ(run_op(vm, vcpus[0], OP_FILL, seed, 0, 0, 0), 0);
 	TEST_ASSERT_EQ(resident(vm, TEST_GPA, TEST_SIZE), TEST_PAGES);
 
@@ -673,6 +686,60 @@ static void test_backing(enum vm_mem_backing_src_type src)
 	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"), 0);
 	ksft_test_result_pass("%s: hinted ranges read as zeros, neighbours kept (%lu rounds)\n",
 			      vm_mem_backing_src_alias(src)->name, nb.rounds);
+	kvm_vm_free(vm);
+}
+
+/* mlock() or munlock() all the memory behind the VM's memslots. */
+static void lock_vm_memory(struct kvm_vm *vm, bool lock)
+{
+	struct userspace_mem_region *region;
+	int ctr;
+
+	hash_for_each(vm->regions.slot_hash, ctr, region, slot_node) {
+		void *hva = (void *)region->region.userspace_addr;
+		size_t size = region->region.memory_size;
+
+		TEST_ASSERT(!(lock ? mlock(hva, size) : munlock(hva, size)),
+			    "%s: %s", lock ? "mlock" : "munlock", strerror(errno));
+	}
+}
+
+/*
+ * The query (version 2): what the host can drop follows the VMAs as they
+ * are now, and a VM whose memory is all mlocked (-overcommit mem-lock=on)
+ * hears that nothing can be dropped, so that its guest hands nothing.
+ * Malformed queries are malformed calls.
+ */
+static void test_query(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+	TEST_ASSERT_EQ(query_unit(vm, vcpu), PAGE_SHIFT);
+	/* KVM keeps its answer for a second: wait for the next one. */
+	lock_vm_memory(vm, true);
+	usleep(1100 * 1000);
+	TEST_ASSERT_EQ(query_unit(vm, vcpu), 0);
+	lock_vm_memory(vm, false);
+	usleep(1100 * 1000);
+	TEST_ASSERT_EQ(query_unit(vm, vcpu), PAGE_SHIFT);
+
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 0, KVM_DISCARD_RANGES_F_QUERY),
+		       -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, 0, 1, KVM_DISCARD_RANGES_F_QUERY),
+		       -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, 0, 0, 2), -KVM_EINVAL);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, 0, 0, KVM_DISCARD_RANGES_F_QUERY | 2),
+		       -KVM_EINVAL);
+	/* A query drops nothing and is not a call; its errors count. */
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_calls"), 4);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_errors"), 4);
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_ranges"), 0);
+
+	vm_enable_cap(vm, KVM_CAP_DISCARD_RANGES, 0);
+	TEST_ASSERT_EQ(query_unit(vm, vcpu), -KVM_ENOSYS);
+	ksft_test_result_pass("the query answers the unit, 0 when all is mlocked\n");
 	kvm_vm_free(vm);
 }
 
@@ -1098,6 +1165,11 @@ static void test_opt_in_and_exit(void)
 	TEST_ASSERT_EQ(uc.args[0], 1);
 	/* Malformed calls are answered by KVM, not passed on. */
 	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 0, 0), -KVM_EINVAL);
+	/*
+	 * The VMM knows what it can drop, KVM does not: the query gets a
+	 * version 1 host's answer, and the guest falls back to base pages.
+	 */
+	TEST_ASSERT_EQ(query_unit(vm, vcpu), -KVM_EINVAL);
 
 	ksft_test_result_pass("opt-in by capability; KVM_EXIT_HYPERCALL when the VMM asks\n");
 	kvm_vm_free(vm);
@@ -1747,7 +1819,7 @@ int main(int argc, char *argv[])
 		test_vmm_killed(6);
 		ksft_finished();
 	}
-	ksft_set_plan(ARRAY_SIZE(srcs) + 7);
+	ksft_set_plan(ARRAY_SIZE(srcs) + 8);
 
 	for (i = 0; i < ARRAY_SIZE(srcs); i++) {
 		/*
@@ -1764,6 +1836,7 @@ int main(int argc, char *argv[])
 		}
 		test_backing(srcs[i]);
 	}
+	test_query();
 	test_bad_input();
 	test_backing_kinds();
 	test_pinned();
