@@ -11,10 +11,12 @@
 #   mlocked  -overcommit mem-lock=on: the host can drop none of the VM's
 #            memory; L2's sink hears a unit of 0 and does not register, so
 #            nothing is refused and nothing warns, and the workload runs.
-# Markers for the host: hugetlb-unit, hugetlb-used-pages (huge pages taken
-# from the workload's start to its end, less what came back meanwhile),
-# hugetlb-back-pages (back in the pool after the workload's low point),
+# Markers for the host: hugetlb-unit, hugetlb-peak-pages and
+# hugetlb-end-pages (L2's huge pages at the workload's peak and at the
+# end), hugetlb-back-pages (back in the pool after the peak),
 # hugetlb-kvm-mib (handed by the sink, boot memory included),
+# hugetlb-kvm-calls, -blocks and -ranges (the sink's hypercalls, the free
+# blocks it handed, and the ranges they made),
 # mlocked-registered=0|1, and backings-result=ok|fail.
 set -u
 # shellcheck source=tools/guest/lib.sh
@@ -36,7 +38,9 @@ job='s=/sys/kernel/mm/page_hinting_kvm
 mark "unit=$(cat $s/unit 2>/dev/null || echo none)"
 run_workload stress-ng --vm 1 --vm-bytes 128M --vm-keep --vm-populate --timeout 8s
 while :; do
-	mark "kvm_bytes=$(cat $s/bytes 2>/dev/null || echo 0)"
+	for f in bytes calls blocks ranges; do
+		mark "kvm_$f=$(cat $s/$f 2>/dev/null || echo 0)"
+	done
 	sleep 0.5
 done'
 
@@ -44,8 +48,8 @@ done'
 mkdir -p /dev/hugepages
 if ! mount -t hugetlbfs none /dev/hugepages; then
 	fail "hugetlb: L1 cannot mount hugetlbfs"
-elif [ $(($(free_huge) * 2)) -lt $((MEM + 64)) ]; then
-	fail "hugetlb: $(free_huge) free huge pages for a $MEM MiB L2"
+elif free0=$(free_huge) && [ $((free0 * 2)) -lt $((MEM + 64)) ]; then
+	fail "hugetlb: $free0 free huge pages for a $MEM MiB L2"
 elif ! vm_boot /tmp/l2 hugetlb "$job" "$L2_QEMU_ARGS -mem-path /dev/hugepages" \
 	"page_hinting.enabled=1"; then
 	fail "hugetlb: L2 did not start"
@@ -55,9 +59,9 @@ elif ! vm_wait_mark workload-start 120; then
 	vm_stop
 else
 	# From the workload's start (L2 booted), the fewest free huge pages
-	# until its end: what the workload took.  It holds its memory for 8 s,
+	# until its end: L2's peak.  The workload holds its memory for 8 s,
 	# plenty of 0.2 s samples even when L1 runs slowly.
-	start=$(free_huge) low=$(free_huge)
+	low=$(free_huge)
 	deadline=$((SECONDS + $(vm_scaled 120)))
 	until grep -q ',workload-end$' "$VM_CSV"; do
 		n=$(free_huge)
@@ -67,20 +71,25 @@ else
 		fi
 		sleep 0.2
 	done
-	used=$((start - low))
-	# Then until half of what the workload took is back, or 30 s.
+	# Then until half of the workload's 64 huge pages are back (or 30 s),
+	# and 2 s more for the rest and one more round of L2's counters.
 	deadline=$((SECONDS + $(vm_scaled 30)))
-	while [ $(($(free_huge) - low)) -lt $((used / 2)) ] && [ $SECONDS -lt $deadline ]; do
+	while [ $(($(free_huge) - low)) -lt 32 ] && [ $SECONDS -lt $deadline ]; do
 		sleep 0.5
 	done
+	sleep 2
 	back=$(($(free_huge) - low))
-	sleep 1	# one more round of L2's counters
 	vm_stop
 	unit=$(last unit) kvm=$(last kvm_bytes)
 	mark "hugetlb-unit=$unit"
-	mark "hugetlb-used-pages=$used"
+	# L2's huge pages at its peak and at the end; of those, back.
+	mark "hugetlb-peak-pages=$((free0 - low))"
+	mark "hugetlb-end-pages=$((free0 - low - back))"
 	mark "hugetlb-back-pages=$back"
 	mark "hugetlb-kvm-mib=$((${kvm:-0} / 1048576))"
+	mark "hugetlb-kvm-calls=$(last kvm_calls)"
+	mark "hugetlb-kvm-blocks=$(last kvm_blocks)"
+	mark "hugetlb-kvm-ranges=$(last kvm_ranges)"
 	grep -q ',workload-status=0$' "$VM_CSV" || fail "hugetlb: the workload failed"
 	[ "$unit" = 2097152 ] || fail "hugetlb: L2's sink heard unit '$unit', not 2 MiB"
 	# 128 MiB of workload is 64 huge pages.  Memory that L2 freed after

@@ -70,7 +70,7 @@ struct kph_sink {
 	unsigned long retry_at;		/* jiffies */
 	unsigned int refusals;		/* in a row */
 	/* Statistics, written by the worker only. */
-	unsigned long calls, ranges, bytes, errors;
+	unsigned long calls, blocks, ranges, bytes, errors;
 	unsigned long queries, below_unit, deferred;
 };
 
@@ -178,6 +178,35 @@ static bool kph_fits_unit(phys_addr_t gpa, u64 size, unsigned long unit)
 	return size >= unit && IS_ALIGNED(gpa, unit);
 }
 
+/*
+ * Add the block [@gpa, @gpa + @size) to the @n entries of @list, merged
+ * into the last entry if it touches it on either side and the sum stays
+ * within KVM_DISCARD_RANGES_MAX_SIZE: page reporting hands a batch's
+ * blocks in ascending or descending order of address, and the host's
+ * work per entry is mostly per entry, not per byte.  Returns the new
+ * number of entries.
+ */
+static unsigned int kph_add_range(struct kvm_discard_range *list,
+				  unsigned int n, u64 gpa, u64 size)
+{
+	struct kvm_discard_range *last = n ? &list[n - 1] : NULL;
+
+	if (last && last->size + size <= KVM_DISCARD_RANGES_MAX_SIZE) {
+		if (last->gpa + last->size == gpa) {
+			last->size += size;
+			return n;
+		}
+		if (gpa + size == last->gpa) {
+			last->gpa = gpa;
+			last->size += size;
+			return n;
+		}
+	}
+	list[n].gpa = gpa;
+	list[n].size = size;
+	return n + 1;
+}
+
 /* The call itself: entries [@first, @nr) of the list. */
 static long kph_call(unsigned int first, unsigned int nr)
 {
@@ -219,8 +248,8 @@ static long kph_hand_off(unsigned int nents, kph_call_fn call)
 static int kph_report(struct page_reporting_dev_info *prdev,
 		      struct scatterlist *sgl, unsigned int nents)
 {
+	unsigned int i, n = 0, left_out = 0;
 	struct scatterlist *sg;
-	unsigned int i, n = 0;
 	u64 bytes = 0;
 	long ret;
 
@@ -238,18 +267,19 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 	for_each_sg(sgl, sg, nents, i) {
 		phys_addr_t gpa = page_to_phys(sg_page(sg));
 
-		if (!kph_fits_unit(gpa, sg->length, kph.unit))
+		if (!kph_fits_unit(gpa, sg->length, kph.unit)) {
+			left_out++;
 			continue;
-		kph.list[n].gpa = gpa;
-		kph.list[n].size = sg->length;
+		}
+		n = kph_add_range(kph.list, n, gpa, sg->length);
 		bytes += sg->length;
-		n++;
 	}
 	kph.nr = n;
 	kph.gen++;
 	write_sequnlock(&kph.lock);
-	if (n < nents)
-		WRITE_ONCE(kph.below_unit, kph.below_unit + nents - n);
+	if (left_out)
+		WRITE_ONCE(kph.below_unit, kph.below_unit + left_out);
+	WRITE_ONCE(kph.blocks, kph.blocks + nents - left_out);
 	if (!n)
 		return 0;
 
@@ -281,6 +311,7 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
 
 KPH_STAT(calls, kph.calls);
+KPH_STAT(blocks, kph.blocks);
 KPH_STAT(ranges, kph.ranges);
 KPH_STAT(bytes, kph.bytes);
 KPH_STAT(errors, kph.errors);
@@ -316,6 +347,7 @@ static struct kobj_attribute last_list_attr = __ATTR_RO(last_list);
 
 static struct attribute *kph_attrs[] = {
 	&calls_attr.attr,
+	&blocks_attr.attr,
 	&ranges_attr.attr,
 	&bytes_attr.attr,
 	&errors_attr.attr,

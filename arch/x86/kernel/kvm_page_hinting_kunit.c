@@ -115,6 +115,35 @@ static void kph_test_fits_unit(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kph_fits_unit(SZ_2M + SZ_1M, SZ_1M, SZ_2M));
 }
 
+/*
+ * Adjacent blocks become one entry, in the order page reporting hands
+ * them (descending addresses from free page hinting, ascending from a
+ * scan), up to the ABI's largest entry; a gap starts a new one.
+ */
+static void kph_test_add_range(struct kunit *test)
+{
+	struct kvm_discard_range list[4] = {};
+	unsigned int n = 0;
+
+	n = kph_add_range(list, n, 3 * SZ_2M, SZ_2M);
+	n = kph_add_range(list, n, 2 * SZ_2M, SZ_2M);	/* below: merged */
+	n = kph_add_range(list, n, 4 * SZ_2M, SZ_2M);	/* above: merged */
+	KUNIT_EXPECT_EQ(test, n, 1);
+	KUNIT_EXPECT_EQ(test, list[0].gpa, 2 * SZ_2M);
+	KUNIT_EXPECT_EQ(test, list[0].size, 3 * SZ_2M);
+
+	n = kph_add_range(list, n, 8 * SZ_2M, SZ_2M);	/* a gap */
+	KUNIT_EXPECT_EQ(test, n, 2);
+	KUNIT_EXPECT_EQ(test, list[1].gpa, 8 * SZ_2M);
+
+	/* No entry above KVM_DISCARD_RANGES_MAX_SIZE. */
+	list[1].size = KVM_DISCARD_RANGES_MAX_SIZE;
+	n = kph_add_range(list, n, 8 * SZ_2M + KVM_DISCARD_RANGES_MAX_SIZE, SZ_2M);
+	KUNIT_EXPECT_EQ(test, n, 3);
+	KUNIT_EXPECT_EQ(test, list[1].size, KVM_DISCARD_RANGES_MAX_SIZE);
+	KUNIT_EXPECT_EQ(test, list[2].size, SZ_2M);
+}
+
 /* The wait after refusals in a row doubles from 1 s, up to 64 s. */
 static void kph_test_retry_delay(struct kunit *test)
 {
@@ -133,6 +162,7 @@ static struct kunit_case kph_test_cases[] = {
 	KUNIT_CASE(kph_test_unit_order),
 	KUNIT_CASE(kph_test_fits_unit),
 	KUNIT_CASE(kph_test_retry_delay),
+	KUNIT_CASE(kph_test_add_range),
 	{}
 };
 
