@@ -542,9 +542,10 @@ static unsigned int kvm_discard_walk_unit(struct kvm *kvm)
  * The answer to KVM_DISCARD_RANGES_F_QUERY (kvm_discard_walk_unit()),
  * kept for a second: the walk costs what the VM's mappings make it cost,
  * and a guest may ask as often as it likes.  The guest asks again from
- * time to time because the VMM may change the mappings at any time.
+ * time to time because the VMM may change the mappings at any time.  Not
+ * inlined: the walk's frame would add to the handler's chunk of entries.
  */
-static long kvm_discard_query(struct kvm *kvm)
+static noinline_for_stack long kvm_discard_query(struct kvm *kvm)
 {
 	struct kvm_discard *d = &kvm->discard;
 	unsigned int shift;
