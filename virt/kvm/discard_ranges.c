@@ -12,7 +12,9 @@
  * host: nothing the guest sends makes it WARN, crash or stall.  Every
  * argument and entry is checked, the work per call is bounded (the call
  * returns how many entries it completed, and the guest calls again for the
- * rest), and memory is dropped only where the host's own madvise() or
+ * rest: the budget is checked before each step of at most 4 MiB of
+ * entries, or one larger entry, and mmu_lock is let go every 500 us), and
+ * memory is dropped only where the host's own madvise() or
  * fallocate() would drop it with the same result, as QEMU's
  * ram_block_discard_range() does, and more strictly with files
  * (kvm_discard_classify()).  Memory that cannot be dropped so (mlocked,
@@ -26,11 +28,13 @@
  *     the VMAs behind it included, under mmap_lock; an entry the host
  *     refuses (bad format, not in a user memslot, nothing mapped) ends the
  *     batch before it;
- *  2. zap the SPTEs of the entries with memory to drop, with one remote
- *     TLB flush for the whole batch (one per run of such entries, if
+ *  then, step by step (up to KVM_DISCARD_STEP bytes of entries, the
+ *  budget checked before each step):
+ *  2. zap the SPTEs of the step's entries with memory to drop, with one
+ *     remote TLB flush for the step (one per run of such entries, if
  *     entries with nothing to drop lie between them), by the
- *     architecture's MMU (kvm_mmu_zap_gfn_ranges(), which flushes before
- *     every break of mmu_lock);
+ *     architecture's MMU (kvm_mmu_zap_gfn_ranges(), which lets mmu_lock
+ *     go every 500 us and flushes before every break of it);
  *  3. drop the host memory range by range, as MADV_DONTNEED does for
  *     private memory whose file, if any, holds nothing there (zap the
  *     page table entries), and by punching a hole in the file for shared
@@ -64,6 +68,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/userfaultfd_k.h>
 
 #include "kvm_mm.h"
@@ -71,13 +76,20 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/kvm_discard.h>
 
-/* Entries read, zapped and flushed together: one guest hand-off batch. */
+/* Entries read and checked together: one guest hand-off batch. */
 #define KVM_DISCARD_CHUNK	32
 /*
  * Guest time a call may take before it returns a partial count, checked
- * between entries: a memslot update waits for this vCPU's SRCU read side.
+ * before each step: a memslot update waits for this vCPU's SRCU read side.
  */
 #define KVM_DISCARD_BUDGET_NS	(2 * NSEC_PER_MSEC)
+/*
+ * A step: the entries zapped with one TLB flush and then dropped, up to
+ * this many bytes (one entry, if it is larger).  The budget is checked
+ * before each step, and a step once begun is finished, so that a call
+ * that returns early has touched none of the entries it did not count.
+ */
+#define KVM_DISCARD_STEP	SZ_4M
 /* How long the answer to the query is kept (kvm_discard_query()). */
 #define KVM_DISCARD_UNIT_TTL	HZ
 
@@ -208,6 +220,7 @@ enum kvm_discard_how {
 struct kvm_discard_tally {
 	unsigned long ranges;			/* entries done */
 	u64 bytes[KVM_DISCARD_NR_HOW];		/* of their pieces, by fate */
+	u64 hold_ns;				/* longest hold of mmu_lock */
 };
 
 /*
@@ -597,6 +610,24 @@ static long kvm_discard_check_entry(struct kvm *kvm,
 	return drop;
 }
 
+/*
+ * The end of the step that begins at entry @first of the @n checked
+ * entries: the entries up to KVM_DISCARD_STEP bytes, at least one.
+ */
+static unsigned int kvm_discard_step_end(const struct kvm_gfn_span *spans,
+					 unsigned int first, unsigned int n)
+{
+	u64 bytes = 0;
+	unsigned int i;
+
+	for (i = first; i < n; i++) {
+		bytes += (spans[i].end - spans[i].start) << PAGE_SHIFT;
+		if (i > first && bytes > KVM_DISCARD_STEP)
+			break;
+	}
+	return i;
+}
+
 /* Drop the host memory of the gfns of one checked entry. */
 static long kvm_discard_entry(struct kvm *kvm, const struct kvm_gfn_span *span,
 			      struct kvm_discard_tally *t)
@@ -630,6 +661,8 @@ static void kvm_discard_account(struct kvm *kvm,
 	st->discard_bytes += b[KVM_DISCARD_ZAP] + b[KVM_DISCARD_PUNCH];
 	st->discard_errors += error;
 	st->discard_ns += ns;
+	st->discard_max_call_ns = max(st->discard_max_call_ns, ns);
+	st->discard_max_hold_ns = max(st->discard_max_hold_ns, t->hold_ns);
 	st->discard_skipped_locked_bytes += b[KVM_DISCARD_SKIP_LOCKED];
 	st->discard_skipped_pinned_bytes += b[KVM_DISCARD_SKIP_PINNED];
 	st->discard_skipped_uffd_bytes += b[KVM_DISCARD_SKIP_UFFD];
@@ -670,7 +703,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	u64 start = ktime_get_ns(), ns, dropped, skipped = 0;
 	struct kvm_discard_tally t = {};
 	unsigned long drop;	/* the entries of the chunk with memory to drop */
-	unsigned int i, rs, re;
+	unsigned int i, j, k, rs, re;
 	long ret, err;
 
 	BUILD_BUG_ON(sizeof(c.r[0]) != sizeof(c.spans[0]));
@@ -722,20 +755,31 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 			cond_resched();
 		}
 		n = i;
-		/* One flush for each run of entries with memory to drop. */
-		for_each_set_bitrange(rs, re, &drop, n)
-			kvm_mmu_zap_gfn_ranges(kvm, &c.spans[rs], re - rs);
-
-		for (i = 0; i < n; i++) {
+		/*
+		 * Zap and drop step by step, the budget checked before each
+		 * step: the entries of a step not begun are neither zapped nor
+		 * dropped when the call returns, and the next call does them
+		 * once.
+		 */
+		for (i = 0; i < n; i = j) {
 			if (fatal_signal_pending(current))
 				goto out;
 			if (t.ranges && ktime_get_ns() - start > KVM_DISCARD_BUDGET_NS)
 				goto out;
-			ret = kvm_discard_entry(kvm, &c.spans[i], &t);
-			if (ret)
-				goto out;
-			t.ranges++;
-			cond_resched();
+			j = kvm_discard_step_end(c.spans, i, n);
+			/* One flush for each run of entries with memory to drop. */
+			rs = i;
+			for_each_set_bitrange_from(rs, re, &drop, j)
+				t.hold_ns = max(t.hold_ns,
+						kvm_mmu_zap_gfn_ranges(kvm, &c.spans[rs],
+								       re - rs));
+			for (k = i; k < j; k++) {
+				ret = kvm_discard_entry(kvm, &c.spans[k], &t);
+				if (ret)
+					goto out;
+				t.ranges++;
+				cond_resched();
+			}
 		}
 		if (err) {
 			ret = err;
@@ -749,6 +793,6 @@ out:
 	for (i = KVM_DISCARD_SKIP_LOCKED; i < KVM_DISCARD_NR_HOW; i++)
 		skipped += t.bytes[i];
 	trace_kvm_discard_ranges(vcpu->vcpu_id, list_gpa, count, t.ranges,
-				 dropped, skipped, ret, ns);
+				 dropped, skipped, ret, ns, t.hold_ns);
 	return t.ranges ? t.ranges : ret;
 }
