@@ -13,7 +13,8 @@
  * argument and entry is checked, the work per call is bounded (the call
  * returns how many entries it completed, and the guest calls again for the
  * rest: the budget is checked before each step of at most 4 MiB of
- * entries, or one larger entry, and mmu_lock is let go every 500 us), and
+ * entries, or one larger entry, and the zap lets go of mmu_lock whenever
+ * another CPU waits for it), and
  * memory is dropped only where the host's own madvise() or
  * fallocate() would drop it with the same result, as QEMU's
  * ram_block_discard_range() does, and more strictly with files
@@ -34,7 +35,8 @@
  *     remote TLB flush for the step (one per run of such entries, if
  *     entries with nothing to drop lie between them), by the
  *     architecture's MMU (kvm_mmu_zap_gfn_ranges(), which lets mmu_lock
- *     go every 500 us and flushes before every break of it);
+ *     go between steps of 16 MiB when another CPU waits for it, and
+ *     flushes before every break of it);
  *  3. drop the host memory range by range, as MADV_DONTNEED does for
  *     private memory whose file, if any, holds nothing there (zap the
  *     page table entries), and by punching a hole in the file for shared
@@ -81,8 +83,12 @@
 /*
  * Guest time a call may take before it returns a partial count, checked
  * before each step: a memslot update waits for this vCPU's SRCU read side.
+ * A parameter so that tests can make calls return early at will.
  */
-#define KVM_DISCARD_BUDGET_NS	(2 * NSEC_PER_MSEC)
+static unsigned int discard_budget_us = 2000;
+module_param(discard_budget_us, uint, 0644);
+MODULE_PARM_DESC(discard_budget_us,
+		 "Time a KVM_HC_DISCARD_RANGES call may take before it returns a partial count, in us");
 /*
  * A step: the entries zapped with one TLB flush and then dropped, up to
  * this many bytes (one entry, if it is larger).  The budget is checked
@@ -700,6 +706,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		struct kvm_gfn_span spans[KVM_DISCARD_CHUNK];
 	} c;
 	struct kvm *kvm = vcpu->kvm;
+	u64 budget_ns = (u64)READ_ONCE(discard_budget_us) * NSEC_PER_USEC;
 	u64 start = ktime_get_ns(), ns, dropped, skipped = 0;
 	struct kvm_discard_tally t = {};
 	unsigned long drop;	/* the entries of the chunk with memory to drop */
@@ -727,7 +734,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	while (t.ranges < count) {
 		unsigned int n = min_t(u64, count - t.ranges, KVM_DISCARD_CHUNK);
 
-		if (t.ranges && ktime_get_ns() - start > KVM_DISCARD_BUDGET_NS)
+		if (t.ranges && ktime_get_ns() - start > budget_ns)
 			break;
 		if (kvm_vcpu_read_guest(vcpu, list_gpa + t.ranges * sizeof(c.r[0]),
 					c.r, n * sizeof(c.r[0]))) {
@@ -764,7 +771,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		for (i = 0; i < n; i = j) {
 			if (fatal_signal_pending(current))
 				goto out;
-			if (t.ranges && ktime_get_ns() - start > KVM_DISCARD_BUDGET_NS)
+			if (t.ranges && ktime_get_ns() - start > budget_ns)
 				goto out;
 			j = kvm_discard_step_end(c.spans, i, n);
 			/* One flush for each run of entries with memory to drop. */

@@ -41,6 +41,7 @@
 #include <linux/page_reporting.h>
 #include <linux/scatterlist.h>
 #include <linux/seqlock.h>
+#include <linux/sizes.h>
 #include <linux/sysfs.h>
 #include <linux/kvm_para.h>
 
@@ -179,19 +180,30 @@ static bool kph_fits_unit(phys_addr_t gpa, u64 size, unsigned long unit)
 }
 
 /*
+ * The largest entry made of merged blocks.  KVM finishes an entry once it
+ * has begun it, and checks its time budget only between entries, so an
+ * entry as large as the ABI allows (KVM_DISCARD_RANGES_MAX_SIZE) would
+ * make one long call; a sixteenth of a full batch of 4 MiB blocks stays
+ * short and already saves most of the per-entry work.
+ */
+#define KPH_MERGE_MAX		SZ_16M
+
+/*
  * Add the block [@gpa, @gpa + @size) to the @n entries of @list, merged
  * into the last entry if it touches it on either side and the sum stays
- * within KVM_DISCARD_RANGES_MAX_SIZE: page reporting hands a batch's
- * blocks in ascending or descending order of address, and the host's
- * work per entry is mostly per entry, not per byte.  Returns the new
- * number of entries.
+ * within KPH_MERGE_MAX: page reporting hands a batch's blocks in
+ * ascending or descending order of address, and much of the host's work
+ * is per entry.  A merged entry may span two memslots that are adjacent
+ * in guest-physical memory; the host handles it piece by piece, and a
+ * piece it refuses makes it refuse the whole entry.  Returns the new number of
+ * entries.
  */
 static unsigned int kph_add_range(struct kvm_discard_range *list,
 				  unsigned int n, u64 gpa, u64 size)
 {
 	struct kvm_discard_range *last = n ? &list[n - 1] : NULL;
 
-	if (last && last->size + size <= KVM_DISCARD_RANGES_MAX_SIZE) {
+	if (last && last->size + size <= KPH_MERGE_MAX) {
 		if (last->gpa + last->size == gpa) {
 			last->size += size;
 			return n;
@@ -274,12 +286,14 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 		n = kph_add_range(kph.list, n, gpa, sg->length);
 		bytes += sg->length;
 	}
-	kph.nr = n;
-	kph.gen++;
+	/* last_list shows the last list handed: only a list with entries. */
+	if (n) {
+		kph.nr = n;
+		kph.gen++;
+	}
 	write_sequnlock(&kph.lock);
 	if (left_out)
 		WRITE_ONCE(kph.below_unit, kph.below_unit + left_out);
-	WRITE_ONCE(kph.blocks, kph.blocks + nents - left_out);
 	if (!n)
 		return 0;
 
@@ -297,6 +311,7 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 		return -EIO;
 	}
 	kph.refusals = 0;
+	WRITE_ONCE(kph.blocks, kph.blocks + nents - left_out);
 	WRITE_ONCE(kph.ranges, kph.ranges + n);
 	WRITE_ONCE(kph.bytes, kph.bytes + bytes);
 	return 0;

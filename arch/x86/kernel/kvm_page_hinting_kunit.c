@@ -118,7 +118,7 @@ static void kph_test_fits_unit(struct kunit *test)
 /*
  * Adjacent blocks become one entry, in the order page reporting hands
  * them (descending addresses from free page hinting, ascending from a
- * scan), up to the ABI's largest entry; a gap starts a new one.
+ * scan), up to KPH_MERGE_MAX; a gap starts a new one.
  */
 static void kph_test_add_range(struct kunit *test)
 {
@@ -136,11 +136,11 @@ static void kph_test_add_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, 2);
 	KUNIT_EXPECT_EQ(test, list[1].gpa, 8 * SZ_2M);
 
-	/* No entry above KVM_DISCARD_RANGES_MAX_SIZE. */
-	list[1].size = KVM_DISCARD_RANGES_MAX_SIZE;
-	n = kph_add_range(list, n, 8 * SZ_2M + KVM_DISCARD_RANGES_MAX_SIZE, SZ_2M);
+	/* No merged entry above KPH_MERGE_MAX. */
+	list[1].size = KPH_MERGE_MAX;
+	n = kph_add_range(list, n, 8 * SZ_2M + KPH_MERGE_MAX, SZ_2M);
 	KUNIT_EXPECT_EQ(test, n, 3);
-	KUNIT_EXPECT_EQ(test, list[1].size, KVM_DISCARD_RANGES_MAX_SIZE);
+	KUNIT_EXPECT_EQ(test, list[1].size, KPH_MERGE_MAX);
 	KUNIT_EXPECT_EQ(test, list[2].size, SZ_2M);
 }
 
