@@ -104,6 +104,30 @@ static int ph_test_report(struct page_reporting_dev_info *prdev,
 	return 0;
 }
 
+/* A scatterlist for PAGE_REPORTING_CAPACITY blocks, freed with the test. */
+static struct scatterlist *ph_test_sgl(struct kunit *test)
+{
+	struct scatterlist *sgl;
+
+	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sgl);
+	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+	return sgl;
+}
+
+/*
+ * PG_reported is PG_uptodate's alias and is cleared at allocation only
+ * while page reporting's static key is on; do not leave it on a block that
+ * a kernel without a reporting device would hand out.
+ */
+static void ph_test_unmark(struct page *page)
+{
+	spin_lock_irq(&page_zone(page)->lock);
+	if (PageBuddy(page) && PageReported(page))
+		__clear_bit(PG_reported, &page->flags);
+	spin_unlock_irq(&page_zone(page)->lock);
+}
+
 /*
  * A free MAX_PAGE_ORDER block (too large for the per-CPU page lists, so it
  * goes straight to the buddy free lists) is found from any of its
@@ -121,9 +145,7 @@ static void ph_test_free_block(struct kunit *test)
 	struct zone *zone;
 	struct page *page;
 
-	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sgl);
-	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+	sgl = ph_test_sgl(test);
 
 	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
 	if (!page)
@@ -167,15 +189,19 @@ static void ph_test_free_block(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dev.calls, 1);
 	KUNIT_EXPECT_GE(test, ph_stat_sum(PH_SKIPPED_REPORTED) - reported, 1);
 
-	/*
-	 * PG_reported is PG_uptodate's alias and is cleared at allocation
-	 * only while page reporting's static key is on; do not leave it on a
-	 * block that a kernel without a reporting device would hand out.
-	 */
-	spin_lock_irq(&zone->lock);
-	if (PageBuddy(page) && PageReported(page))
-		__clear_bit(PG_reported, &page->flags);
-	spin_unlock_irq(&zone->lock);
+	ph_test_unmark(page);
+}
+
+/* Free a block of @order, recorded as hinting's capture would record it. */
+static struct page *ph_test_free_recorded(struct kunit *test, unsigned int order)
+{
+	struct page *page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+
+	if (!page)
+		kunit_skip(test, "no free order-%u block", order);
+	__free_pages(page, order);
+	__page_hinting_record(page_to_pfn(page), order);
+	return page;
 }
 
 /*
@@ -192,21 +218,15 @@ static void ph_test_aging(struct kunit *test)
 	struct page *page;
 	unsigned long pfn;
 
-	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sgl);
-	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+	sgl = ph_test_sgl(test);
 
 	/* A pass with nothing captured empties the waiting list. */
 	KUNIT_ASSERT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
 	KUNIT_ASSERT_EQ(test, ph_nr_waiting, 0);
 	dev.calls = 0;
 
-	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
-	if (!page)
-		kunit_skip(test, "no free order-%u block", order);
+	page = ph_test_free_recorded(test, order);
 	pfn = page_to_pfn(page);
-	__free_pages(page, order);
-	__page_hinting_record(pfn, order);
 
 	/* Collected by this pass: too young to be hinted. */
 	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
@@ -225,11 +245,7 @@ static void ph_test_aging(struct kunit *test)
 		kunit_skip(test, "the block was reallocated during the test");
 	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
 
-	/* As in ph_test_free_block(): leave no PG_reported behind. */
-	spin_lock_irq(&page_zone(page)->lock);
-	if (PageBuddy(page) && PageReported(page))
-		__clear_bit(PG_reported, &page->flags);
-	spin_unlock_irq(&page_zone(page)->lock);
+	ph_test_unmark(page);
 }
 
 /* A device that refuses every batch, as the hypercall sink does at times. */
@@ -253,20 +269,12 @@ static void ph_test_refused(struct kunit *test)
 	struct ph_test_dev dev = { .prdev.report = ph_test_refuse };
 	struct scatterlist *sgl;
 	struct page *page;
-	unsigned long pfn;
 
-	sgl = kunit_kcalloc(test, PAGE_REPORTING_CAPACITY, sizeof(*sgl), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sgl);
-	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
+	sgl = ph_test_sgl(test);
 	KUNIT_ASSERT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
 	KUNIT_ASSERT_EQ(test, ph_nr_waiting, 0);
 
-	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
-	if (!page)
-		kunit_skip(test, "no free order-%u block", order);
-	pfn = page_to_pfn(page);
-	__free_pages(page, order);
-	__page_hinting_record(pfn, order);
+	page = ph_test_free_recorded(test, order);
 	KUNIT_EXPECT_EQ(test, page_hinting_report(&dev.prdev, sgl), 0);
 	KUNIT_EXPECT_EQ(test, ph_nr_waiting, 1);
 
@@ -290,10 +298,7 @@ static void ph_test_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
 
 	WRITE_ONCE(ph_backoff, 0);
-	spin_lock_irq(&page_zone(page)->lock);
-	if (PageBuddy(page) && PageReported(page))
-		__clear_bit(PG_reported, &page->flags);
-	spin_unlock_irq(&page_zone(page)->lock);
+	ph_test_unmark(page);
 }
 
 static struct kunit_case ph_test_cases[] = {
