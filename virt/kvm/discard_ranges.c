@@ -12,9 +12,10 @@
  * host: nothing the guest sends makes it WARN, crash or stall.  Every
  * argument and entry is checked, the work per call is bounded (the call
  * returns how many entries it completed, and the guest calls again for the
- * rest: the budget is checked before each step of at most 4 MiB of
- * entries, or one larger entry, and the zap lets go of mmu_lock whenever
- * another CPU waits for it), and
+ * rest: the budget is checked before each step of at most 64 MiB, an
+ * entry that the budget ends in the middle is written back into the
+ * guest's list as the part not done, and the zap lets go of mmu_lock
+ * whenever another CPU waits for it), and
  * memory is dropped only where the host's own madvise() or
  * fallocate() would drop it with the same result, as QEMU's
  * ram_block_discard_range() does, and more strictly with files
@@ -29,8 +30,8 @@
  *     the VMAs behind it included, under mmap_lock; an entry the host
  *     refuses (bad format, not in a user memslot, nothing mapped) ends the
  *     batch before it;
- *  then, step by step (up to KVM_DISCARD_STEP bytes of entries, the
- *  budget checked before each step):
+ *  then, step by step (KVM_DISCARD_STEP bytes of entries, the last of
+ *  them cut there if it is longer; the budget checked before each step):
  *  2. zap the SPTEs of the step's entries with memory to drop, with one
  *     remote TLB flush for the step (one per run of such entries, if
  *     entries with nothing to drop lie between them), by the
@@ -90,12 +91,19 @@ module_param(discard_budget_us, uint, 0644);
 MODULE_PARM_DESC(discard_budget_us,
 		 "Time a KVM_HC_DISCARD_RANGES call may take before it returns a partial count, in us");
 /*
- * A step: the entries zapped with one TLB flush and then dropped, up to
- * this many bytes (one entry, if it is larger).  The budget is checked
- * before each step, and a step once begun is finished, so that a call
- * that returns early has touched none of the entries it did not count.
+ * A step: the memory zapped with one TLB flush and then dropped, this many
+ * bytes of consecutive entries, the last of them cut where the step ends.
+ * The budget is checked before each step, and a step once begun is
+ * finished, so that a call that returns early has done exactly the
+ * entries it counts and the part of the next one that it writes back as
+ * done.  The size is a trade: the budget can be overrun by one step, and
+ * each step costs a remote TLB flush and a walk of the VMAs.  64 MiB of
+ * base pages is some 16K page table entries to clear and pages to free,
+ * roughly the 2 ms of the default budget on current hardware (an
+ * estimate, not measured here); huge pages drop far faster.  A guest that
+ * hands a free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
  */
-#define KVM_DISCARD_STEP	SZ_4M
+#define KVM_DISCARD_STEP	SZ_64M
 /* How long the answer to the query is kept (kvm_discard_query()). */
 #define KVM_DISCARD_UNIT_TTL	HZ
 
@@ -225,6 +233,7 @@ enum kvm_discard_how {
 /* What a call did, for the statistics and the tracepoint. */
 struct kvm_discard_tally {
 	unsigned long ranges;			/* entries done */
+	unsigned long steps;			/* steps begun, and so done */
 	u64 bytes[KVM_DISCARD_NR_HOW];		/* of their pieces, by fate */
 	u64 hold_ns;				/* longest hold of mmu_lock */
 };
@@ -583,13 +592,15 @@ static noinline_for_stack long kvm_discard_query(struct kvm *kvm)
 /*
  * Check one entry before any of its SPTEs are zapped: aligned, non-empty,
  * bounded, all in user memslots, and mapped by the VMM.  @span becomes its
- * gfns.  Returns whether some of its host memory is to be dropped (its
- * SPTEs are zapped then, also those of skipped pieces, which costs only a
- * fault), or a KVM error code.  mmap_lock is held for read.
+ * gfns; it may be @r's own memory (@r is read before @span is written).
+ * Returns whether some of its host memory is to be dropped (its SPTEs are
+ * zapped then, also those of skipped pieces, which costs only a fault), or
+ * a KVM error code.  mmap_lock is held for read.  Not inlined: its frame
+ * would add to the handler's chunk of entries.
  */
-static long kvm_discard_check_entry(struct kvm *kvm,
-				    const struct kvm_discard_range *r,
-				    struct kvm_gfn_span *span)
+static noinline_for_stack long
+kvm_discard_check_entry(struct kvm *kvm, const struct kvm_discard_range *r,
+			struct kvm_gfn_span *span)
 {
 	struct kvm_discard_piece p;
 	gfn_t gfn, end;
@@ -611,27 +622,75 @@ static long kvm_discard_check_entry(struct kvm *kvm,
 			return ret;
 		drop |= ret;
 	}
-	span->start = gpa_to_gfn(r->gpa);
+	gfn = gpa_to_gfn(r->gpa);
+	span->start = gfn;
 	span->end = end;
 	return drop;
 }
 
 /*
- * The end of the step that begins at entry @first of the @n checked
- * entries: the entries up to KVM_DISCARD_STEP bytes, at least one.
+ * The size of the VM's steps, in pages: KVM_DISCARD_STEP, or the VM's
+ * unit (kvm_discard_query()) if it is larger, so that a step never cuts a
+ * huge page (1 GiB pages: one step is one page).
+ */
+static u64 kvm_discard_step_pages(struct kvm *kvm)
+{
+	long shift = kvm_discard_query(kvm);
+
+	return max_t(u64, KVM_DISCARD_STEP, shift ? 1ULL << shift : 0) >> PAGE_SHIFT;
+}
+
+/*
+ * The step that begins at entry @first of the @n checked entries: @step
+ * pages of entries.  An entry that goes beyond is cut at a gfn aligned to
+ * @step (so that no huge page of up to that size is cut), or left to the
+ * next step if no such gfn lies in its part.  Returns the end of the step
+ * (the index after its last entry) and sets *@cut to the gfn where its
+ * last entry's part in it ends.
  */
 static unsigned int kvm_discard_step_end(const struct kvm_gfn_span *spans,
-					 unsigned int first, unsigned int n)
+					 unsigned int first, unsigned int n,
+					 u64 step, gfn_t *cut)
 {
-	u64 bytes = 0;
+	u64 left = step;
 	unsigned int i;
+	gfn_t at;
 
 	for (i = first; i < n; i++) {
-		bytes += (spans[i].end - spans[i].start) << PAGE_SHIFT;
-		if (i > first && bytes > KVM_DISCARD_STEP)
-			break;
+		if (spans[i].end - spans[i].start > left) {
+			/* For the first entry, at lies beyond its start. */
+			at = ALIGN_DOWN(spans[i].start + left, step);
+			if (at <= spans[i].start) {
+				*cut = spans[i - 1].end;
+				return i;
+			}
+			*cut = at;
+			return i + 1;
+		}
+		left -= spans[i].end - spans[i].start;
 	}
-	return i;
+	*cut = spans[n - 1].end;
+	return n;
+}
+
+/*
+ * Write what is left of an entry that a call ended in the middle of back
+ * into the guest's list at @gpa, so that the next call, which starts at
+ * that entry, does only the rest.  The list was read from guest memory
+ * moments ago; a list in read-only memory cannot be written, and the call
+ * then fails (the part done is lost to the guest's count only).  Not
+ * inlined: its entry would add to the handler's frame.
+ */
+static noinline_for_stack long
+kvm_discard_write_back(struct kvm_vcpu *vcpu, gpa_t gpa,
+		       const struct kvm_gfn_span *rest)
+{
+	struct kvm_discard_range r = {
+		.gpa = gfn_to_gpa(rest->start),
+		.size = (u64)(rest->end - rest->start) << PAGE_SHIFT,
+	};
+
+	return kvm_vcpu_write_guest(vcpu, gpa, &r, sizeof(r)) ? -KVM_EFAULT : 0;
 }
 
 /* Drop the host memory of the gfns of one checked entry. */
@@ -654,6 +713,37 @@ static long kvm_discard_entry(struct kvm *kvm, const struct kvm_gfn_span *span,
 	return 0;
 }
 
+/*
+ * One step: zap the SPTEs of the entries [@first, @end) of @spans that
+ * have memory to drop (the bits of @drop), with one TLB flush for each run
+ * of them, then drop the host memory of the entries one by one, counting
+ * those done (the last only if it is whole, not @cut).  Not inlined: its
+ * frame would add to the handler's chunk of entries.
+ */
+static noinline_for_stack long kvm_discard_step(struct kvm *kvm,
+						const struct kvm_gfn_span *spans,
+						unsigned long drop, unsigned int first,
+						unsigned int end, bool cut,
+						struct kvm_discard_tally *t)
+{
+	unsigned int rs = first, re, k;
+	long ret;
+
+	t->steps++;
+	for_each_set_bitrange_from(rs, re, &drop, end)
+		t->hold_ns = max(t->hold_ns,
+				 kvm_mmu_zap_gfn_ranges(kvm, &spans[rs], re - rs));
+	for (k = first; k < end; k++) {
+		ret = kvm_discard_entry(kvm, &spans[k], t);
+		if (ret)
+			return ret;
+		if (k + 1 < end || !cut)
+			t->ranges++;
+		cond_resched();
+	}
+	return 0;
+}
+
 static void kvm_discard_account(struct kvm *kvm,
 				const struct kvm_discard_tally *t,
 				bool error, u64 ns)
@@ -664,6 +754,7 @@ static void kvm_discard_account(struct kvm *kvm,
 	spin_lock(&kvm->discard.stats_lock);
 	st->discard_calls++;
 	st->discard_ranges += t->ranges;
+	st->discard_steps += t->steps;
 	st->discard_bytes += b[KVM_DISCARD_ZAP] + b[KVM_DISCARD_PUNCH];
 	st->discard_errors += error;
 	st->discard_ns += ns;
@@ -686,13 +777,15 @@ static void kvm_discard_account(struct kvm *kvm,
  * @flags: 0, or KVM_DISCARD_RANGES_F_QUERY with @list_gpa and @count 0
  * @in_smm: whether the vCPU is in System Management Mode
  *
- * Return: the number of entries done, from the first on (at least one,
- * unless a fatal signal is pending), or a negative KVM error code if the
- * first entry or the call itself is refused.  To the query, log2 of the
- * unit in which the host drops the VM's memory, or 0
- * (kvm_discard_walk_unit()).  An entry is done when its
- * memory was dropped or skipped (kvm_discard_classify()).  A later entry that
- * is refused ends the call early; calling again from it returns its error.
+ * Return: the number of entries done, from the first on, or a negative
+ * KVM error code if the first entry or the call itself is refused.  To the
+ * query, log2 of the unit in which the host drops the VM's memory, or 0
+ * (kvm_discard_walk_unit()).  An entry is done when its memory was dropped
+ * or skipped (kvm_discard_classify()).  A call does at least one step
+ * (unless a fatal signal is pending); if it ends inside an entry, that
+ * entry is rewritten in the list as the part not done, and the count,
+ * which stops before it, may be 0.  A later entry that is refused ends the
+ * call early; calling again from it returns its error.
  */
 long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 			u64 flags, bool in_smm)
@@ -710,7 +803,10 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	u64 start = ktime_get_ns(), ns, dropped, skipped = 0;
 	struct kvm_discard_tally t = {};
 	unsigned long drop;	/* the entries of the chunk with memory to drop */
-	unsigned int i, j, k, rs, re;
+	unsigned int i, j;
+	gfn_t cut, end;
+	bool split;	/* the entry at i was cut by the step before */
+	u64 step;
 	long ret, err;
 
 	BUILD_BUG_ON(sizeof(c.r[0]) != sizeof(c.spans[0]));
@@ -731,10 +827,11 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	if (ret)
 		goto out;
 
+	step = kvm_discard_step_pages(kvm);
 	while (t.ranges < count) {
 		unsigned int n = min_t(u64, count - t.ranges, KVM_DISCARD_CHUNK);
 
-		if (t.ranges && ktime_get_ns() - start > budget_ns)
+		if (t.steps && ktime_get_ns() - start > budget_ns)
 			break;
 		if (kvm_vcpu_read_guest(vcpu, list_gpa + t.ranges * sizeof(c.r[0]),
 					c.r, n * sizeof(c.r[0]))) {
@@ -749,10 +846,8 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		err = 0;
 		drop = 0;
 		for (i = 0; i < n; i++) {
-			struct kvm_discard_range r = c.r[i];
-
 			mmap_read_lock(kvm->mm);
-			err = kvm_discard_check_entry(kvm, &r, &c.spans[i]);
+			err = kvm_discard_check_entry(kvm, &c.r[i], &c.spans[i]);
 			mmap_read_unlock(kvm->mm);
 			if (err < 0)
 				break;
@@ -764,29 +859,29 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		n = i;
 		/*
 		 * Zap and drop step by step, the budget checked before each
-		 * step: the entries of a step not begun are neither zapped nor
-		 * dropped when the call returns, and the next call does them
-		 * once.
+		 * step: what a step not begun covers is neither zapped nor
+		 * dropped when the call returns, and the next call does it
+		 * once.  An entry cut by a step is done in place: its span
+		 * starts where the step ended.
 		 */
-		for (i = 0; i < n; i = j) {
-			if (fatal_signal_pending(current))
+		for (i = 0, split = false; i < n; i = split ? j - 1 : j) {
+			if (fatal_signal_pending(current) ||
+			    (t.steps && ktime_get_ns() - start > budget_ns)) {
+				gpa_t at = list_gpa + t.ranges * sizeof(c.r[0]);
+
+				if (split)
+					ret = kvm_discard_write_back(vcpu, at, &c.spans[i]);
 				goto out;
-			if (t.ranges && ktime_get_ns() - start > budget_ns)
-				goto out;
-			j = kvm_discard_step_end(c.spans, i, n);
-			/* One flush for each run of entries with memory to drop. */
-			rs = i;
-			for_each_set_bitrange_from(rs, re, &drop, j)
-				t.hold_ns = max(t.hold_ns,
-						kvm_mmu_zap_gfn_ranges(kvm, &c.spans[rs],
-								       re - rs));
-			for (k = i; k < j; k++) {
-				ret = kvm_discard_entry(kvm, &c.spans[k], &t);
-				if (ret)
-					goto out;
-				t.ranges++;
-				cond_resched();
 			}
+			j = kvm_discard_step_end(c.spans, i, n, step, &cut);
+			end = c.spans[j - 1].end;
+			c.spans[j - 1].end = cut;
+			split = cut < end;
+			ret = kvm_discard_step(kvm, c.spans, drop, i, j, split, &t);
+			if (ret)
+				goto out;
+			c.spans[j - 1].start = cut;
+			c.spans[j - 1].end = end;
 		}
 		if (err) {
 			ret = err;

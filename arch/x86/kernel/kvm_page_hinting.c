@@ -180,18 +180,11 @@ static bool kph_fits_unit(phys_addr_t gpa, u64 size, unsigned long unit)
 }
 
 /*
- * The largest entry made of merged blocks.  KVM finishes an entry once it
- * has begun it, and checks its time budget only between entries, so an
- * entry as large as the ABI allows (KVM_DISCARD_RANGES_MAX_SIZE) would
- * make one long call; a sixteenth of a full batch of 4 MiB blocks stays
- * short and already saves most of the per-entry work.
- */
-#define KPH_MERGE_MAX		SZ_16M
-
-/*
  * Add the block [@gpa, @gpa + @size) to the @n entries of @list, merged
  * into the last entry if it touches it on either side and the sum stays
- * within KPH_MERGE_MAX: page reporting hands a batch's blocks in
+ * within what an entry may be (KVM_DISCARD_RANGES_MAX_SIZE; KVM bounds
+ * the time of a call itself, ending it inside an entry if need be):
+ * page reporting hands a batch's blocks in
  * ascending or descending order of address, and much of the host's work
  * is per entry.  A merged entry may span two memslots that are adjacent
  * in guest-physical memory; the host handles it piece by piece, and a
@@ -203,7 +196,7 @@ static unsigned int kph_add_range(struct kvm_discard_range *list,
 {
 	struct kvm_discard_range *last = n ? &list[n - 1] : NULL;
 
-	if (last && last->size + size <= KPH_MERGE_MAX) {
+	if (last && last->size + size <= KVM_DISCARD_RANGES_MAX_SIZE) {
 		if (last->gpa + last->size == gpa) {
 			last->size += size;
 			return n;
@@ -219,37 +212,44 @@ static unsigned int kph_add_range(struct kvm_discard_range *list,
 	return n + 1;
 }
 
-/* The call itself: entries [@first, @nr) of the list. */
-static long kph_call(unsigned int first, unsigned int nr)
+/* The call itself: entries [@first, @nr) of @list. */
+static long kph_call(struct kvm_discard_range *list, unsigned int first,
+		     unsigned int nr)
 {
 	WRITE_ONCE(kph.calls, kph.calls + 1);
 	return kvm_hypercall3(KVM_HC_DISCARD_RANGES,
-			      __pa(&kph.list[first]), nr - first, 0);
+			      __pa(&list[first]), nr - first, 0);
 }
 
-typedef long (*kph_call_fn)(unsigned int first, unsigned int nr);
+typedef long (*kph_call_fn)(struct kvm_discard_range *list,
+			    unsigned int first, unsigned int nr);
 
 /*
- * Hand the @nents entries of the list to the host with @call.  The host
- * does a bounded amount of work per call and returns how many entries it
- * completed; call again for the rest.  KVM completes at least one entry
- * per call unless the VM is being killed, but a VMM that handles the call
- * itself (KVM_EXIT_HYPERCALL) may answer 0: no progress is an error, or
- * the worker would call forever.
+ * Hand the @nents entries of @list to the host with @call.  The host does
+ * a bounded amount of work per call and returns how many entries it
+ * completed; where it stopped inside an entry, it rewrote that entry in
+ * the list as the part not done.  Call again from there for the rest.
+ * KVM makes progress at every call unless the VM is being killed, but a
+ * VMM that handles the call itself (KVM_EXIT_HYPERCALL) may answer 0 and
+ * leave the entry alone: no progress is an error, or the worker would
+ * call forever.  The hypercall clobbers memory: the entry is read again.
  *
  * Return: 0, the host's error code (a negative KVM_E*) for a refused
- * entry, or -EPROTO when a call completed no entry.
+ * entry, or -EPROTO when a call made no progress.
  */
-static long kph_hand_off(unsigned int nents, kph_call_fn call)
+static long kph_hand_off(struct kvm_discard_range *list, unsigned int nents,
+			 kph_call_fn call)
 {
 	unsigned int done = 0;
+	u64 size;
 	long ret;
 
 	while (done < nents) {
-		ret = call(done, nents);
+		size = list[done].size;
+		ret = call(list, done, nents);
 		if (ret < 0)
 			return ret;
-		if (!ret)
+		if (!ret && (!list[done].size || list[done].size >= size))
 			return -EPROTO;
 		done += min_t(long, ret, nents - done);
 		cond_resched();
@@ -297,7 +297,7 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 	if (!n)
 		return 0;
 
-	ret = kph_hand_off(n, kph_call);
+	ret = kph_hand_off(kph.list, n, kph_call);
 	if (ret) {
 		unsigned int wait = kph_refused();
 

@@ -14,9 +14,14 @@ static struct {
 	unsigned int nr_answers;
 	unsigned int calls;
 	unsigned int first[8];
+	struct kvm_discard_range list[32];
 } kph_fake;
 
-static long kph_fake_call(unsigned int first, unsigned int nr)
+/* An answer: do the first half of the first entry, as KVM's budget may. */
+#define KPH_FAKE_CUT	LONG_MIN
+
+static long kph_fake_call(struct kvm_discard_range *list, unsigned int first,
+			  unsigned int nr)
 {
 	unsigned int i = kph_fake.calls++;
 
@@ -27,16 +32,29 @@ static long kph_fake_call(unsigned int first, unsigned int nr)
 	 * not stop when it should still ends, and the test fails instead of
 	 * hanging.
 	 */
-	return i < kph_fake.nr_answers ? kph_fake.answers[i] : nr - first;
+	if (i >= kph_fake.nr_answers)
+		return nr - first;
+	if (kph_fake.answers[i] != KPH_FAKE_CUT)
+		return kph_fake.answers[i];
+	list[first].size /= 2;
+	list[first].gpa += list[first].size;
+	return 0;
 }
 
+/* Hand @nents entries of 8 MiB each to the stand-in. */
 static long kph_fake_hand_off(unsigned int nents, const long *answers,
 			      unsigned int nr_answers)
 {
+	unsigned int i;
+
 	memset(&kph_fake, 0, sizeof(kph_fake));
 	kph_fake.answers = answers;
 	kph_fake.nr_answers = nr_answers;
-	return kph_hand_off(nents, kph_fake_call);
+	for (i = 0; i < ARRAY_SIZE(kph_fake.list); i++) {
+		kph_fake.list[i].gpa = (u64)i * SZ_16M;
+		kph_fake.list[i].size = SZ_8M;
+	}
+	return kph_hand_off(kph_fake.list, nents, kph_fake_call);
 }
 
 /* A host that completes a few entries a call is called again from there. */
@@ -70,16 +88,39 @@ static void kph_test_refused(struct kunit *test)
 }
 
 /*
- * A VMM that handles the call itself and answers 0 entries done: one
- * call, then an error, not a call after call for ever.
+ * A host that ends a call inside an entry rewrites it and may count no
+ * entry: the next call starts from that entry, and that is progress.
+ */
+static void kph_test_cut(struct kunit *test)
+{
+	static const long answers[] = { KPH_FAKE_CUT, 2, KPH_FAKE_CUT, 6 };
+
+	KUNIT_EXPECT_EQ(test, kph_fake_hand_off(8, answers, ARRAY_SIZE(answers)), 0);
+	KUNIT_EXPECT_EQ(test, kph_fake.calls, 4);
+	KUNIT_EXPECT_EQ(test, kph_fake.first[1], 0);
+	KUNIT_EXPECT_EQ(test, kph_fake.first[2], 2);
+	KUNIT_EXPECT_EQ(test, kph_fake.first[3], 2);
+	KUNIT_EXPECT_EQ(test, kph_fake.list[0].size, SZ_4M);
+	KUNIT_EXPECT_EQ(test, kph_fake.list[2].size, SZ_4M);
+}
+
+/*
+ * A VMM that handles the call itself and answers 0 entries done, leaving
+ * the list alone: one call, then an error, not a call after call for
+ * ever; also after calls that cut the entry.
  */
 static void kph_test_no_progress(struct kunit *test)
 {
 	static const long answers[] = { 0, 0, 0, 0 };
 
+	static const long after_cut[] = { KPH_FAKE_CUT, 0, 0 };
+
 	KUNIT_EXPECT_EQ(test, kph_fake_hand_off(8, answers, ARRAY_SIZE(answers)),
 			-EPROTO);
 	KUNIT_EXPECT_EQ(test, kph_fake.calls, 1);
+	KUNIT_EXPECT_EQ(test, kph_fake_hand_off(8, after_cut, ARRAY_SIZE(after_cut)),
+			-EPROTO);
+	KUNIT_EXPECT_EQ(test, kph_fake.calls, 2);
 }
 
 /*
@@ -118,7 +159,8 @@ static void kph_test_fits_unit(struct kunit *test)
 /*
  * Adjacent blocks become one entry, in the order page reporting hands
  * them (descending addresses from free page hinting, ascending from a
- * scan), up to KPH_MERGE_MAX; a gap starts a new one.
+ * scan), up to the largest entry, KVM_DISCARD_RANGES_MAX_SIZE; a gap
+ * starts a new one.
  */
 static void kph_test_add_range(struct kunit *test)
 {
@@ -136,11 +178,11 @@ static void kph_test_add_range(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, 2);
 	KUNIT_EXPECT_EQ(test, list[1].gpa, 8 * SZ_2M);
 
-	/* No merged entry above KPH_MERGE_MAX. */
-	list[1].size = KPH_MERGE_MAX;
-	n = kph_add_range(list, n, 8 * SZ_2M + KPH_MERGE_MAX, SZ_2M);
+	/* No merged entry above KVM_DISCARD_RANGES_MAX_SIZE. */
+	list[1].size = KVM_DISCARD_RANGES_MAX_SIZE;
+	n = kph_add_range(list, n, 8 * SZ_2M + KVM_DISCARD_RANGES_MAX_SIZE, SZ_2M);
 	KUNIT_EXPECT_EQ(test, n, 3);
-	KUNIT_EXPECT_EQ(test, list[1].size, KPH_MERGE_MAX);
+	KUNIT_EXPECT_EQ(test, list[1].size, KVM_DISCARD_RANGES_MAX_SIZE);
 	KUNIT_EXPECT_EQ(test, list[2].size, SZ_2M);
 }
 
@@ -158,6 +200,7 @@ static struct kunit_case kph_test_cases[] = {
 	KUNIT_CASE(kph_test_partial),
 	KUNIT_CASE(kph_test_overcount),
 	KUNIT_CASE(kph_test_refused),
+	KUNIT_CASE(kph_test_cut),
 	KUNIT_CASE(kph_test_no_progress),
 	KUNIT_CASE(kph_test_unit_order),
 	KUNIT_CASE(kph_test_fits_unit),

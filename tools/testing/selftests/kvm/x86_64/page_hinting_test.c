@@ -43,8 +43,11 @@
  * breaks mmu_lock; on a CONFIG_KVM_PROVE_MMU kernel each break checks that
  * no zap is left unflushed.
  *
- * usage: page_hinting_test [-c] [-C] [-F] [-L] [-Z] [-n FUZZ_CALLS] [-s SEED]
- *                          [-z ROUNDS] [-m MIB]
+ * The bench (-B MIB, a run of its own): the longest call and mmu_lock
+ * hold when a guest hints MIB MiB at once (test_bench()).
+ *
+ * usage: page_hinting_test [-c] [-C] [-F] [-L] [-P] [-Z] [-n FUZZ_CALLS] [-s SEED]
+ *                          [-z ROUNDS] [-m MIB] [-B MIB]
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -83,10 +86,18 @@
 #define FLAP_SLOT	12
 #define FLAP_GPA	(TEST_GPA + TEST_SIZE + (64ULL << 20))
 #define FLAP_SIZE	SZ_2M
+/* A larger region, for the tests of calls that end inside an entry. */
+#define BIG_SLOT	13
+#define BIG_GPA		0x100000000ULL
+/*
+ * KVM's step (KVM_DISCARD_STEP in virt/kvm/discard_ranges.c): the budget
+ * is checked before each, so with kvm.discard_budget_us=0 a call does one.
+ */
+#define HOST_STEP	(64ULL << 20)
 
 /* The commands the host gives the guest through the global 'cmd'. */
 enum {
-	OP_FILL,	/* write the pattern of a0 (seed) to every test page */
+	OP_FILL,	/* write the pattern of a0 (seed) to every test page, or a2 pages from a1 */
 	OP_CHECK,	/* count pages in [a0, a0 + a1) not matching seed a2, or zero if a3 */
 	OP_HINT,	/* KVM_HC_DISCARD_RANGES(a0, a1, a2) */
 	OP_NEIGHBOUR,	/* vCPU 1: write and check [a0, a0 + a1) until told to stop */
@@ -417,7 +428,8 @@ static void guest_code(uint64_t id)
 	for (;;) {
 		switch (READ_ONCE(cmd.op)) {
 		case OP_FILL:
-			guest_fill(TEST_GPA, TEST_PAGES, cmd.a0);
+			guest_fill(cmd.a2 ? cmd.a1 : TEST_GPA,
+				   cmd.a2 ? cmd.a2 : TEST_PAGES, cmd.a0);
 			GUEST_SYNC1(0);
 			break;
 		case OP_CHECK:
@@ -507,19 +519,25 @@ static int64_t hint(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int first, int n)
 
 /*
  * Hint entries [first, first + n) to the end, calling again after partial
- * calls as the guest's sink does: KVM bounds the work per call.  Returns
- * the entries done, or the error of the entry the calls stopped at.
+ * calls as the guest's sink does: KVM bounds the work per call, and where
+ * it stops inside an entry it writes the part not done back into the list
+ * (then a call may return 0 with progress).  Returns the entries done, or
+ * the error of the entry the calls stopped at.
  */
 static int64_t hint_all(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int first, int n)
 {
+	uint64_t size;
 	int done = 0;
 	int64_t ret;
 
 	while (done < n) {
+		size = list[first + done].size;
 		ret = hint(vm, vcpu, first + done, n - done);
 		if (ret < 0)
 			return done ? done : ret;
-		TEST_ASSERT(ret > 0 && ret <= n - done, "a call returned %ld", ret);
+		TEST_ASSERT(ret <= n - done && (ret > 0 || list[first + done].size < size),
+			    "a call returned %ld, its first entry %#llx bytes", ret,
+			    list[first + done].size);
 		done += ret;
 	}
 	return done;
@@ -761,74 +779,113 @@ static void set_budget_us(const char *us)
 }
 
 /*
- * One round of test_partial_call(): hint the filled region as one 6 MiB
- * entry and 20 of 512 KiB, calling again after each early return.
- * Returns the early returns after which the VM's 4 KiB SPTEs did not fall
- * by exactly the pages of the entries done; *@partial counts them all.
+ * Add the memslot BIG_SLOT of @size bytes at BIG_GPA, mapped in the guest
+ * by 2 MiB pages (few page tables, whatever the size; the host's backing
+ * decides the size of the SPTEs).
+ */
+static void add_big_region(struct kvm_vm *vm, enum vm_mem_backing_src_type src,
+			   uint64_t size)
+{
+	vm_userspace_mem_region_add(vm, src, BIG_GPA, BIG_SLOT, size / PAGE_SIZE, 0);
+	virt_map_level(vm, BIG_GPA, BIG_GPA, size, PG_LEVEL_2M);
+}
+
+/*
+ * One round of test_partial_call(): the big region filled, then hinted as
+ * one entry of two steps and a bit and eight small ones after it, calling
+ * again after each early return from the list as the host left it.
+ * Returns the calls whose work did not match what they said they did:
+ * the VM's 4 KiB SPTEs must fall by exactly the pages of the entries
+ * counted and of the part the host cut off the first entry not counted,
+ * and a call may do no more than one step.  *@partial counts the early
+ * returns, *@cut those that ended inside an entry.
  */
 static uint64_t partial_round(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
-			      uint64_t round, uint64_t *partial)
+			      uint64_t round, uint64_t *partial, uint64_t *cut)
 {
-	const int n = 21;
-	uint64_t before, gone, pages, bad = 0;
+	const uint64_t first = 2 * HOST_STEP + 4 * SZ_1M;
+	const int n = 9;
+	struct kvm_discard_range before[9], *b, *a;
+	uint64_t mapped, gone, pages, bad = 0;
 	int64_t done, ret;
 	int i;
 
-	set_range(0, TEST_GPA, 6 * SZ_1M);
+	set_range(0, BIG_GPA, first);
 	for (i = 1; i < n; i++)
-		set_range(i, TEST_GPA + 6 * SZ_1M + (i - 1) * SZ_512K, SZ_512K);
-	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, round, 0, 0, 0), 0);
+		set_range(i, BIG_GPA + first + (i - 1) * SZ_512K, SZ_512K);
+	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, round, BIG_GPA,
+			      (first + 4 * SZ_1M) / PAGE_SIZE, 0), 0);
 	for (done = 0; done < n; done += ret) {
-		before = mapped_4k(vm);
+		memcpy(before, list, sizeof(before));
+		mapped = mapped_4k(vm);
 		ret = hint(vm, vcpu, done, n - done);
-		TEST_ASSERT(ret > 0 && ret <= n - done,
+		TEST_ASSERT(ret >= 0 && ret <= n - done,
 			    "a call from entry %ld returned %ld", done, ret);
-		if (done + ret == n)
-			break;
-		++*partial;
-		gone = before - mapped_4k(vm);
 		for (pages = 0, i = done; i < done + ret; i++)
-			pages += list[i].size / PAGE_SIZE;
-		if (gone != pages) {
-			printf("# round %lu: a call that did %ld of %ld entries",
-			       round, ret, n - done);
-			printf(" unmapped %lu pages, not %lu\n", gone, pages);
+			pages += before[i].size / PAGE_SIZE;
+		if (done + ret < n) {
+			/* What is left of the entry the call stopped at. */
+			b = &before[done + ret];
+			a = &list[done + ret];
+			TEST_ASSERT(a->size && a->size <= b->size &&
+				    a->gpa + a->size == b->gpa + b->size,
+				    "entry %ld [%#llx, +%#llx) came back as [%#llx, +%#llx)",
+				    done + ret, b->gpa, b->size, a->gpa, a->size);
+			pages += (b->size - a->size) / PAGE_SIZE;
+			*cut += a->size < b->size;
+			++*partial;
+		}
+		TEST_ASSERT(pages, "a call from entry %ld did nothing", done);
+		gone = mapped - mapped_4k(vm);
+		if (gone != pages || pages > HOST_STEP / PAGE_SIZE) {
+			printf("# round %lu: a call from entry %ld that did %lu pages",
+			       round, done, pages);
+			printf(" unmapped %lu pages (at most %llu per call)\n",
+			       gone, HOST_STEP / PAGE_SIZE);
 			bad++;
 		}
 	}
+	/* All of it was dropped, none twice and none left out. */
+	TEST_ASSERT_EQ(check(vm, vcpu, BIG_GPA, first + 4 * SZ_1M, 0, true), 0);
 	return bad;
 }
 
 /*
- * A call that returns early (the host's budget) has touched none of the
- * entries it did not count: their SPTEs are still there, and the next
- * call does them once.  With kvm.discard_budget_us=0 every call returns
- * after its first step (up to 4 MiB of entries, or one larger entry), so
- * a step inside a chunk of entries, and one of a single large entry, end
- * calls in every round.  The region has no THP (4 KiB SPTEs), and the
- * guest's code for a call is faulted in first.  The host's MMU notifier
- * may zap SPTEs of its own at any time (compaction, reclaim): a round
- * that saw that is not an error, two are.
+ * A call that returns early (the host's budget) has done exactly what it
+ * says: the entries it counted and, where it stopped inside an entry, the
+ * part it cut off it, which it wrote back into the list; the other
+ * entries are untouched, and the next call does the rest once.  With
+ * kvm.discard_budget_us=0 every call returns after its first step (up to
+ * HOST_STEP bytes of entries), so the large entry is cut twice in every
+ * round and the last call does its rest and the small entries together.
+ * Before KVM cut entries, the first call did all of the large one.  The
+ * region has no THP (4 KiB SPTEs), and the guest's code for a call is
+ * faulted in first.  The host's MMU notifier may zap SPTEs of its own at
+ * any time (compaction, reclaim): a round that saw that is not an error,
+ * two are.
  */
 static void test_partial_call(void)
 {
-	uint64_t partial = 0, bad_rounds = 0, round;
+	uint64_t partial = 0, cut = 0, bad_rounds = 0, round;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 
 	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+	add_big_region(vm, VM_MEM_SRC_ANONYMOUS, 2 * HOST_STEP + 8 * SZ_1M);
 	set_range(0, TEST_GPA, PAGE_SIZE);
 	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), 1);
 	set_budget_us("0");
 	for (round = 0; round < 3; round++) {
-		uint64_t before = partial;
+		uint64_t before = cut;
 
-		bad_rounds += !!partial_round(vm, vcpu, round, &partial);
-		TEST_ASSERT(partial > before, "round %lu: no call returned early", round);
+		bad_rounds += !!partial_round(vm, vcpu, round, &partial, &cut);
+		TEST_ASSERT(cut > before, "round %lu: no call ended inside an entry", round);
 	}
 	set_budget_us("2000");
-	TEST_ASSERT(bad_rounds < 2, "%lu of 3 rounds touched entries not done", bad_rounds);
-	ksft_test_result_pass("%lu early returns, later entries untouched\n", partial);
+	TEST_ASSERT(bad_rounds < 2, "%lu of 3 rounds: calls did other than they said",
+		    bad_rounds);
+	ksft_test_result_pass("%lu early returns, %lu inside an entry, each did what it said\n",
+			      partial, cut);
 	kvm_vm_free(vm);
 }
 
@@ -1817,6 +1874,67 @@ static void test_vmm_killed(int rounds)
 	ksft_test_result_pass("%d VMMs killed while hinting (anonymous, THP, shmem)\n", rounds);
 }
 
+/*
+ * One line of the bench (-B): a fresh VM's @size bytes of @src filled by
+ * the guest, then hinted as @entries equal entries, calling again after
+ * each early return; the VM's statistics say how many calls and steps
+ * that took, and its peaks the longest call and the longest hold of
+ * mmu_lock.
+ */
+static void bench_one(enum vm_mem_backing_src_type src, uint64_t size, int entries)
+{
+	uint64_t each = size / entries, ns;
+	struct timespec start;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int i;
+
+	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
+	add_big_region(vm, src, size);
+	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, 1, BIG_GPA, size / PAGE_SIZE, 0), 0);
+	for (i = 0; i < entries; i++)
+		set_range(i, BIG_GPA + i * each, each);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	TEST_ASSERT_EQ(hint_all(vm, vcpu, 0, entries), entries);
+	ns = timespec_to_ns(timespec_elapsed(start));
+	TEST_ASSERT_EQ(vm_get_stat(vm, "discard_bytes"), size);
+	printf("# bench: backing=%s mib=%lu entries=%d calls=%lu steps=%lu ",
+	       vm_mem_backing_src_alias(src)->name, size >> 20, entries,
+	       vm_get_stat(vm, "discard_calls"), vm_get_stat(vm, "discard_steps"));
+	printf("max_call_us=%lu max_hold_us=%lu total_ms=%lu\n",
+	       vm_get_stat(vm, "discard_max_call_ns") / 1000,
+	       vm_get_stat(vm, "discard_max_hold_ns") / 1000, ns / 1000000);
+	kvm_vm_free(vm);
+}
+
+/*
+ * The bench (-B MIB): how long a call and a hold of mmu_lock get when a
+ * guest hints MIB MiB at once, as 256 entries (a full list) and as
+ * entries of the largest size (1 GiB, or MIB), of anonymous memory by
+ * base pages and of shared hugetlb memory (as much of MIB as free 2 MiB
+ * huge pages back).  tools/l1/discard-bench.sh runs it with nested paging
+ * and the shadow MMU and prints the table.
+ */
+static void test_bench(uint64_t mib)
+{
+	uint64_t huge = min(mib, free_huge_pages() * 2) / 512 * 512;
+	FILE *f = fopen("/sys/module/kvm/parameters/discard_budget_us", "r");
+	unsigned int budget = 0;
+
+	TEST_ASSERT(f && fscanf(f, "%u", &budget) == 1, "kvm.discard_budget_us");
+	fclose(f);
+	printf("# bench: budget_us=%u\n", budget);
+	bench_one(VM_MEM_SRC_ANONYMOUS, mib << 20, 256);
+	bench_one(VM_MEM_SRC_ANONYMOUS, mib << 20, mib >> 10 ?: 1);
+	if (huge && get_def_hugetlb_pagesz() == SZ_2M) {
+		bench_one(VM_MEM_SRC_SHARED_HUGETLB, huge << 20, 256);
+		bench_one(VM_MEM_SRC_SHARED_HUGETLB, huge << 20, huge >> 10 ?: 1);
+	} else {
+		printf("# bench: no free 2 MiB huge pages: no hugetlb rows\n");
+	}
+	ksft_test_result_pass("bench of %lu MiB\n", mib);
+}
+
 int main(int argc, char *argv[])
 {
 	enum vm_mem_backing_src_type srcs[] = {
@@ -1828,12 +1946,21 @@ int main(int argc, char *argv[])
 	uint64_t calls = 100000, seed = 1;
 	bool fuzz_only = false, concurrent = false, lifecycle_only = false;
 	bool control = false, zap_only = false, partial_only = false;
-	uint64_t zap_rounds = 2, zap_size = TEST_SIZE / 2;
+	uint64_t zap_rounds = 2, zap_size = TEST_SIZE / 2, bench_mib = 0;
 	unsigned int i;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "cCFLm:n:Ps:z:Z")) != -1) {
+	while ((opt = getopt(argc, argv, "B:cCFLm:n:Ps:z:Z")) != -1) {
 		switch (opt) {
+		case 'B':
+			bench_mib = strtoull(optarg, NULL, 0);
+			/* 256 entries of whole 2 MiB pages, none above 1 GiB. */
+			if (!bench_mib || bench_mib % 512 ||
+			    (bench_mib > 1024 && bench_mib % 1024)) {
+				printf("-B: a multiple of 512 MiB (of 1024 above 1024)\n");
+				exit(KSFT_FAIL);
+			}
+			break;
 		case 'c':
 			concurrent = true;
 			break;
@@ -1871,7 +1998,8 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			printf("usage: %s [-c] [-C] [-F] [-L] [-P] [-Z] [-n FUZZ_CALLS] [-s SEED]\n"
-			       "          [-z ROUNDS] [-m MIB]\n"
+			       "          [-z ROUNDS] [-m MIB] [-B MIB]\n"
+			       "  -B  only the bench of MIB MiB hinted at once (test_bench())\n"
 			       "  -c  fuzz from two vCPUs at once too (see test_fuzz())\n"
 			       "  -C  only the control of -c: FUZZ_CALLS host MADV_DONTNEEDs\n"
 			       "      while two vCPUs write (see test_concurrent_control())\n"
@@ -1909,6 +2037,11 @@ int main(int argc, char *argv[])
 	if (partial_only) {
 		ksft_set_plan(1);
 		test_partial_call();
+		ksft_finished();
+	}
+	if (bench_mib) {
+		ksft_set_plan(1);
+		test_bench(bench_mib);
 		ksft_finished();
 	}
 	if (lifecycle_only) {
