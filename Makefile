@@ -15,7 +15,9 @@
 #   make bench       benchmarks: compression, pfbench under -icount (guest
 #                    cost per page) and throughput under alloc/free churn,
 #                    reporting off/on/tuned and hinting; then the sinks'
-#                    host cost per hinted GiB inside L1 (NESTED=0 skips)
+#                    host cost per hinted GiB inside L1 and the longest
+#                    KVM_HC_DISCARD_RANGES call and mmu_lock hold (NESTED=0
+#                    skips both)
 #   make l1-selftests  KVM selftests on our kernel as an L1 host (NPT=0 for
 #                    the shadow MMU, TESTS="...", L1_PARAMS="kvm.x=1 ...")
 #   make l2-smoke    an L2 guest under KVM in that L1 (NPT=0 too)
@@ -196,6 +198,7 @@ bench: deps
 ifeq ($(NESTED),1)
 	@$(MAKE) -s --no-print-directory nested-deps
 	@tools/l1/sinks.sh --table bench --runs $(BENCH_RUNS) --orders "9 0"
+	@tools/l1/discard-bench.sh
 endif
 
 # The reliability tests of make check at soak lengths (tools/check/soak.sh
