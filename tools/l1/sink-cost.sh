@@ -12,7 +12,8 @@
 #
 #   @@mark sink-cost sink=S order=O run=R hinted_kib=.. t90_s=..
 #     returned_kib=.. returned_pct=.. floor_mib=.. exits=.. hypercalls=.. irqs=..
-#     discard_us=.. sys_us=.. other_us=..
+#     discard_us=.. sys_us=.. other_us=.. calls=.. steps=.. faults=..
+#     halts=.. io=.. irq_exits=.. batches=.. blocks=.. ranges=..
 #
 # hinted_kib is what L2's hinting handed over in the window (its
 # hinted_bytes; not what upstream's free list scan, its backstop, reported
@@ -23,7 +24,11 @@
 # KVM statistics in debugfs; sys_us, the kernel time of all of QEMU's
 # threads (KVM's exit handling, the guest's page faults, madvise(); in
 # clock ticks); other_us, the CPU time of QEMU's threads but the vCPU's
-# (schedstat), where a VMM could hand the work off.
+# (schedstat), where a VMM could hand the work off; calls and steps,
+# KVM's discard_calls and discard_steps; faults, halts, io and irq_exits,
+# the exits of those kinds (pf_taken, halt_exits, io_exits, irq_exits:
+# where the exits go); batches, blocks and ranges, what
+# L2's hypercall sink counted (0 for the other sinks).
 #
 # Sinks:
 #   off        no hinting and no reporting device: the cost of the
@@ -54,21 +59,33 @@ done
 summary=/usr/bin/hostmem-summary
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-# L2: its hinted_bytes, the workload, then hinted_bytes every 0.5 s.  The
+# L2: its counters, the workload, then its counters every 0.5 s, in one
+# marker of about the same length for every sink (each character on L2's serial
+# console is an exit, and the exits are compared): hinted_bytes, and the
+# hypercall sink's batches, blocks and ranges (0 without it).  The
 # workload starts once the free list scan that enabling hinting starts (the
 # backstop for memory free before; page_hinting.c) is over: that scan does
 # not age blocks and would report the workload's memory first.
 # shellcheck disable=SC2016 # expanded in L2
-job='sleep 5
-mark "hinted_bytes=$(cat /sys/kernel/mm/page_hinting/hinted_bytes)"
+job='counters() {
+	local c=$(cat /sys/kernel/mm/page_hinting/hinted_bytes) f
+	for f in batches blocks ranges; do
+		c=$c:$(cat /sys/kernel/mm/page_hinting_kvm/$f 2>/dev/null || echo 0)
+	done
+	mark "counters=$c"
+}
+sleep 5
+counters
 run_workload stress-ng --vm 1 --vm-bytes 300M --vm-keep --vm-populate --timeout 4s
 while :; do
-	mark "hinted_bytes=$(cat /sys/kernel/mm/page_hinting/hinted_bytes)"
+	counters
 	sleep 0.5
 done'
 
 # snap PID: the VM's counters now, as "exits hypercalls irqs discard_ns
-# stime_ticks other_ns": KVM's statistics, the kernel time of all of QEMU's
+# discard_calls discard_steps pf_taken halt_exits io_exits irq_exits
+# stime_ticks other_ns": KVM's statistics, the
+# kernel time of all of QEMU's
 # threads (KVM's exit handling, page faults, madvise(); clock ticks) and
 # the CPU time of the threads other than the vCPU's.
 snap() {
@@ -76,7 +93,8 @@ snap() {
 	local -a v
 
 	d=$(echo /sys/kernel/debug/kvm/"$pid"-*)
-	for f in exits hypercalls irq_injections discard_ns; do
+	for f in exits hypercalls irq_injections discard_ns discard_calls discard_steps \
+		pf_taken halt_exits io_exits irq_exits; do
 		v+=("$(cat "$d/$f" 2>/dev/null || echo 0)")
 	done
 	for t in /proc/"$pid"/task/*; do
@@ -93,6 +111,16 @@ snap() {
 	# shellcheck disable=SC2086
 	set -- ${s##*) }
 	echo "${v[*]} ${13} $other"
+}
+
+# growth N: how much L2's Nth counter grew from its first marker in the
+# run (before the workload) to its last; 0 without markers.
+growth() {
+	awk -F, -v n="$1" '
+		index($8, "counters=") == 1 {
+			split(substr($8, 10), c, ":")
+			if (first == "") first = c[n]; last = c[n] }
+		END { printf "%d", last - first }' "$VM_CSV"
 }
 
 for sink in "$@"; do
@@ -120,7 +148,7 @@ for sink in "$@"; do
 				continue
 			fi
 			s0=$(snap "$VM_PID")
-			read -r e0 h0 i0 d0 k0 o0 <<< "$s0"
+			read -r e0 h0 i0 d0 c0 p0 f0 l0 x0 q0 k0 o0 <<< "$s0"
 			if ! vm_wait_mark workload-end 120; then
 				l2_show_console "$VM_LOG" | tail -20
 				mark "sink-cost-error=$name-workload"
@@ -129,17 +157,12 @@ for sink in "$@"; do
 			fi
 			sleep "$window"
 			s1=$(snap "$VM_PID")
-			read -r e1 h1 i1 d1 k1 o1 <<< "$s1"
+			read -r e1 h1 i1 d1 c1 p1 f1 l1 x1 q1 k1 o1 <<< "$s1"
 			echo "sink-cost: $name: counters $s0 -> $s1"
 			returned_pct='' t90_s='' floor_mib='' peak_mib=''
 			eval "$("$summary" -k "$VM_CSV" |
 				grep -E '^(returned_pct|t90_s|floor_mib|peak_mib)=')"
-			# hinted_bytes: its value before the workload and its last.
-			hinted=$(awk -F, '
-				$8 ~ /^hinted_bytes=/ {
-					sub(/^hinted_bytes=/, "", $8)
-					if (first == "") first = $8; last = $8 }
-				END { printf "%d", (last - first) / 1024 }' "$VM_CSV")
+			hinted=$(($(growth 1) / 1024))
 			vm_stop
 			mark "sink-cost sink=$sink order=$order run=$r" \
 				"hinted_kib=$hinted t90_s=$t90_s" \
@@ -149,7 +172,10 @@ for sink in "$@"; do
 				"exits=$((e1 - e0)) hypercalls=$((h1 - h0))" \
 				"irqs=$((i1 - i0)) discard_us=$(((d1 - d0) / 1000))" \
 				"sys_us=$(((k1 - k0) * 1000000 / hz))" \
-				"other_us=$(((o1 - o0) / 1000))"
+				"other_us=$(((o1 - o0) / 1000))" \
+				"calls=$((c1 - c0)) steps=$((p1 - p0))" \
+				"faults=$((f1 - f0)) halts=$((l1 - l0)) io=$((x1 - x0)) irq_exits=$((q1 - q0))" \
+				"batches=$(growth 2) blocks=$(growth 3) ranges=$(growth 4)"
 		done
 	done
 done

@@ -149,4 +149,28 @@ else
 				"$(med "$s" "$o" t90_s)"
 		done
 	done
+	echo
+	echo "The hypercall sink's hand-offs per GiB returned to L1 (median of $runs run(s)):"
+	echo "batches page reporting handed it (fill: blocks per batch, of 32), the free"
+	echo "blocks in them, the entries they made (adjacent blocks merged), KVM's calls"
+	echo "and steps (each a zap with one TLB flush and the drop of up to 64 MiB)"
+	fmt='%-28s %5s %11s %6s %10s %11s %10s %10s %11s\n'
+	# shellcheck disable=SC2059
+	printf "$fmt" row order batches/GiB fill blocks/GiB entries/GiB calls/GiB \
+		steps/GiB discard_ms
+	# gib SINK ORDER KEY SCALE: the median of KEY per GiB returned.
+	gib() {
+		awk -v a="$(med "$1" "$2" "$3")" -v g="$(med "$1" "$2" returned_kib)" -v sc="$4" '
+			BEGIN { if (g <= 0 || a == "-") { print "-"; exit }
+				printf "%.1f\n", a / sc / (g / 1048576) }'
+	}
+	for o in $orders; do
+		# shellcheck disable=SC2059
+		printf "$fmt" "$(label hypercall)" "$o" "$(gib hypercall "$o" batches 1)" \
+			"$(awk -v b="$(med hypercall "$o" blocks)" -v n="$(med hypercall "$o" batches)" \
+				'BEGIN { if (n > 0) printf "%.1f", b / n; else print "-" }')" \
+			"$(gib hypercall "$o" blocks 1)" "$(gib hypercall "$o" ranges 1)" \
+			"$(gib hypercall "$o" calls 1)" "$(gib hypercall "$o" steps 1)" \
+			"$(gib hypercall "$o" discard_us 1000)"
+	done
 fi

@@ -63,7 +63,7 @@ struct kph_sink {
 	seqlock_t lock;
 	struct kvm_discard_range *list;	/* one page, PAGE_REPORTING_CAPACITY used */
 	unsigned int nr;		/* entries of the last batch */
-	u64 gen;			/* batches written */
+	unsigned long gen;		/* batches written */
 	/* The host's unit (0: it drops nothing), and when to ask again. */
 	unsigned long unit;
 	unsigned long next_query;	/* jiffies */
@@ -326,6 +326,7 @@ static ssize_t _name##_show(struct kobject *kobj,			\
 static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
 
 KPH_STAT(calls, kph.calls);
+KPH_STAT(batches, kph.gen);
 KPH_STAT(blocks, kph.blocks);
 KPH_STAT(ranges, kph.ranges);
 KPH_STAT(bytes, kph.bytes);
@@ -341,8 +342,8 @@ static ssize_t last_list_show(struct kobject *kobj,
 {
 	struct kvm_discard_range copy[PAGE_REPORTING_CAPACITY];
 	unsigned int seq, nr, i;
+	unsigned long gen;
 	int len;
-	u64 gen;
 
 	do {
 		seq = read_seqbegin(&kph.lock);
@@ -351,7 +352,7 @@ static ssize_t last_list_show(struct kobject *kobj,
 		memcpy(copy, kph.list, nr * sizeof(*copy));
 	} while (read_seqretry(&kph.lock, seq));
 
-	len = sysfs_emit(buf, "gen %llu\n", gen);
+	len = sysfs_emit(buf, "gen %lu\n", gen);
 	for (i = 0; i < nr; i++)
 		len += sysfs_emit_at(buf, len, "%#llx %#llx\n",
 				     copy[i].gpa, copy[i].size);
@@ -362,6 +363,7 @@ static struct kobj_attribute last_list_attr = __ATTR_RO(last_list);
 
 static struct attribute *kph_attrs[] = {
 	&calls_attr.attr,
+	&batches_attr.attr,
 	&blocks_attr.attr,
 	&ranges_attr.attr,
 	&bytes_attr.attr,
