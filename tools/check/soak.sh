@@ -13,6 +13,8 @@
 #   ROUNDS       near-OOM rounds per configuration (default 10)
 #   CONCURRENT=1 also fuzz from two vCPUs at once (page_hinting_test -c:
 #                see test_fuzz() there for why it is not in make check)
+#   L2_RUNS      verify boots of L2 per sink and with hinting off, to count
+#                how often L2 dies and of what (default 10)
 # Ends with "N passed, N failed" like make check; logs in build/soak/.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -73,6 +75,9 @@ t l2-hinting 420 "" "L2 under our KVM: the hypercall and the virtio sink return 
 	make -s l2-hinting L1_BUDGET=400
 t sink-cost 300 "" "L2 under our KVM: each sink's host cost (exits, CPU) is measured on its own path" \
 	tools/check/test_sink_cost.sh
+l2_runs=${L2_RUNS:-10}
+t l2-deaths $((l2_runs * 3 * 105 + 400)) "" "L2 deaths per sink and with hinting off, and what of" \
+	tools/check/test_l2_deaths.sh "$l2_runs"
 
 # The figures each test printed.
 grep -h '^PASS' "$logs"/*.log

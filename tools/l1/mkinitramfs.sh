@@ -132,6 +132,7 @@ plist=$work/l2-list
 	echo "file /usr/bin/l2-backings $top/tools/l1/l2-backings.sh 755 0 0"
 	echo "file /usr/bin/hinting-e2e $top/tools/l1/hinting-e2e.sh 755 0 0"
 	echo "file /usr/bin/sink-cost $top/tools/l1/sink-cost.sh 755 0 0"
+	echo "file /usr/bin/l2-deaths $top/tools/l1/l2-deaths.sh 755 0 0"
 	echo "file /bin/bash /bin/bash 755 0 0"
 	echo "file /l2/bzImage $bz 644 0 0"
 	echo "file /l2/initramfs.cpio $b/initramfs.cpio 644 0 0"

@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run in L1 by `make soak` (tools/check/soak.sh boots L1 with tools/l1/run.sh
+# --l2 --job): how often an L2 guest dies before its workload ends, per sink
+# and with hinting off, and of what.  Each run is the verify boot of
+# hinting-e2e.sh (one vCPU, stress-ng --verify and pagecheck for VERIFY_SECS
+# seconds; hinting at min_order=0, delay_ms=1, batch=1), the sinks taking
+# turns so that a change in L1 over time hits them alike.
+#
+# What an L2 died of is captured three ways: QEMU's own log of guest errors
+# and CPU resets (-d guest_errors,cpu_reset: a triple fault resets the CPU,
+# and with -no-reboot QEMU then exits 0), L1's KVM tracepoints for the exits
+# that end a guest (kvm_exit with SVM_EXIT_SHUTDOWN, the triple fault, with
+# the guest's RIP; kvm_userspace_exit with KVM_EXIT_SHUTDOWN or
+# KVM_EXIT_INTERNAL_ERROR; only where L1's kernel has event tracing), and
+# L2's console (a panic, an oops).
+#
+# Markers: one per run,
+#   l2-death sink=S run=R outcome=ok|died cause=C secs=T resets=N qemu_rc=RC
+# (C: none, triple-fault, internal-error, panic, oops, reset (a CPU reset
+# after power-on, where L1 has no tracepoints to tell a triple fault),
+# verify-failed, timeout or qemu-exit-N), then l2-deaths-done.
+#
+# Usage: [VERIFY_SECS=S] l2-deaths.sh RUNS [SINK...]   (default: off virtio hypercall)
+set -u
+# shellcheck source=tools/guest/lib.sh
+. /usr/lib/hinting/lib.sh
+MEM=${L2_MEM:-512}
+# shellcheck source=tools/l1/l2.sh
+. /usr/lib/hinting/l2.sh
+trap vm_stop EXIT
+
+runs=${1:-10}
+shift
+sinks=${*:-off virtio hypercall}
+verify_secs=${VERIFY_SECS:-15}
+balloon="-device virtio-balloon-pci,free-page-reporting=on"
+aggressive="page_hinting.min_order=0 page_hinting.delay_ms=1 page_hinting.batch=1"
+# shellcheck disable=SC2016 # $pc and $? expanded in L2
+job="mark workload-start
+pagecheck -t $verify_secs -j 1 -H 96 -c 512 -r 16 & pc=\$!
+stress-ng --vm 1 --vm-bytes 96M --vm-method all --verify --timeout ${verify_secs}s"'
+mark "stress-status=$?"
+wait $pc
+mark "pagecheck-status=$?"
+mark workload-end'
+
+# KVM's tracepoints, where L1's kernel has event tracing (the debug
+# kernel; the guest kernel has none: then QEMU's log and L2's console say
+# what they can).  SVM_EXIT_SHUTDOWN is 0x7f; KVM_EXIT_SHUTDOWN 8,
+# KVM_EXIT_INTERNAL_ERROR 17.
+t=/sys/kernel/tracing
+[ -d $t/events ] || mount -t tracefs tracefs $t 2>/dev/null
+if [ -d $t/events/kvm ]; then
+	echo 'exit_reason == 127' > $t/events/kvm/kvm_exit/filter
+	echo 'reason == 8 || reason == 17' > $t/events/kvm/kvm_userspace_exit/filter
+	echo 1 > $t/events/kvm/kvm_exit/enable
+	echo 1 > $t/events/kvm/kvm_userspace_exit/enable
+	echo 1 > $t/tracing_on
+else
+	echo "l2-deaths: no KVM tracepoints in this L1: QEMU's log and L2's console only"
+	t=
+fi
+
+# resets NAME: the CPU resets QEMU logged for the run NAME; the first two
+# are at power-on (machine creation and the first system reset), and with
+# -no-reboot any later one is the guest's: a triple fault
+# (KVM_EXIT_SHUTDOWN) or a reboot.
+resets() {
+	grep -c 'CPU Reset' "/tmp/l2/$1.qemu-d.log" 2>/dev/null || echo 0
+}
+
+# cause NAME RC: what the run NAME, which exited with RC, died of.
+cause() {
+	local trace=/tmp/trace.$1
+
+	if grep -qi 'kvm_exit:.*reason shutdown\|KVM_EXIT_SHUTDOWN' "$trace" 2>/dev/null; then
+		echo triple-fault
+	elif grep -q 'KVM_EXIT_INTERNAL_ERROR' "$trace" 2>/dev/null; then
+		echo internal-error
+	elif grep -q 'Kernel panic' "$VM_LOG"; then
+		echo panic
+	elif grep -qE 'Oops|BUG:|general protection' "$VM_LOG"; then
+		echo oops
+	elif [ "$(resets "$1")" -gt 2 ]; then
+		echo reset
+	elif [ "$2" = 124 ]; then
+		echo timeout
+	elif grep -q ',workload-end$' "$VM_CSV"; then
+		echo verify-failed
+	else
+		echo "qemu-exit-$2"
+	fi
+}
+
+for ((r = 1; r <= runs; r++)); do
+	for s in $sinks; do
+		case $s in
+		hypercall) cmdline="page_hinting.enabled=1 $aggressive" ;;
+		virtio) cmdline="page_hinting.enabled=1 kvm_page_hinting.enabled=0 $aggressive" ;;
+		off) cmdline="page_hinting.enabled=0" ;;
+		*) echo "l2-deaths: no sink $s" >&2; exit 2 ;;
+		esac
+		name=$s-$r
+		[ -z "$t" ] || echo > $t/trace
+		start=$SECONDS
+		if ! vm_boot /tmp/l2 "$name" "$job" \
+			"$L2_QEMU_ARGS $balloon -d guest_errors,cpu_reset -D /tmp/l2/$name.qemu-d.log" \
+			"$cmdline"; then
+			mark "l2-death sink=$s run=$r outcome=died cause=no-start secs=0"
+			continue
+		fi
+		vm_wait_exit $((verify_secs * 3 + 200))
+		rc=$?
+		[ -z "$t" ] || cp $t/trace "/tmp/trace.$name"
+		if [ $rc = 0 ] && grep -q ',stress-status=0$' "$VM_CSV" &&
+		   grep -q ',pagecheck-status=0$' "$VM_CSV"; then
+			outcome=ok c=none
+		else
+			outcome=died c=$(cause "$name" $rc)
+			echo "l2-deaths: $name died ($c) after $((SECONDS - start)) s:"
+			grep -v '^#\|^ *$' "/tmp/trace.$name" 2>/dev/null | tail -5
+			tail -20 "/tmp/l2/$name.qemu-d.log" 2>/dev/null
+			l2_show_console "$VM_LOG" | tail -15
+		fi
+		mark "l2-death sink=$s run=$r outcome=$outcome cause=$c secs=$((SECONDS - start))" \
+			"resets=$(resets "$name") qemu_rc=$rc"
+		rm -rf /tmp/l2/"$name".* /tmp/trace."$name"
+	done
+done
+mark l2-deaths-done
