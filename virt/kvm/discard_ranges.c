@@ -14,8 +14,8 @@
  * returns how many entries it completed, and the guest calls again for the
  * rest: the budget is checked before each step of at most 64 MiB, an
  * entry that the budget ends in the middle is written back into the
- * guest's list as the part not done, and the zap lets go of mmu_lock
- * whenever another CPU waits for it), and
+ * guest's list as the part not done where the guest allows it, and the
+ * zap lets go of mmu_lock whenever another CPU waits for it), and
  * memory is dropped only where the host's own madvise() or
  * fallocate() would drop it with the same result, as QEMU's
  * ram_block_discard_range() does, and more strictly with files
@@ -31,7 +31,8 @@
  *     refuses (bad format, not in a user memslot, nothing mapped) ends the
  *     batch before it;
  *  then, step by step (KVM_DISCARD_STEP bytes of entries, the last of
- *  them cut there if it is longer; the budget checked before each step):
+ *  them cut there if it is longer and the guest allows it; the budget
+ *  checked before each step):
  *  2. zap the SPTEs of the step's entries with memory to drop, with one
  *     remote TLB flush for the step (one per run of such entries, if
  *     entries with nothing to drop lie between them), by the
@@ -92,16 +93,20 @@ MODULE_PARM_DESC(discard_budget_us,
 		 "Time a KVM_HC_DISCARD_RANGES call may take before it returns a partial count, in us");
 /*
  * A step: the memory zapped with one TLB flush and then dropped, this many
- * bytes of consecutive entries, the last of them cut where the step ends.
- * The budget is checked before each step, and a step once begun is
- * finished, so that a call that returns early has done exactly the
- * entries it counts and the part of the next one that it writes back as
- * done.  The size is a trade: the budget can be overrun by one step, and
- * each step costs a remote TLB flush and a walk of the VMAs.  64 MiB of
- * base pages is some 16K page table entries to clear and pages to free,
- * roughly the 2 ms of the default budget on current hardware (an
- * estimate, not measured here); huge pages drop far faster.  A guest that
- * hands a free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
+ * bytes of consecutive entries.  A guest that sets
+ * KVM_DISCARD_RANGES_F_RESUME has an entry that goes beyond cut where the
+ * step ends (kvm_discard_step_end()); for one that does not, as in
+ * version 1, a larger entry is one step.  The budget is checked before
+ * each step, and a step once begun is finished, so that a call that
+ * returns early has done exactly the entries it counts and the part of the
+ * next one that it writes back.  The size is a trade: the budget can be
+ * overrun by one step, and each step costs a remote TLB flush and a walk
+ * of the VMAs.  64 MiB of base pages is some 16K page table entries to
+ * clear and pages to free, roughly the 2 ms of the default budget on
+ * current hardware (an estimate: under nested TCG here a step takes 23 to
+ * 30 ms, tools/l1/discard-bench.sh); hugetlb memory drops far faster (a
+ * call of one or two steps took 3 to 4 ms there).  A guest that hands a
+ * free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
  */
 #define KVM_DISCARD_STEP	SZ_64M
 /* How long the answer to the query is kept (kvm_discard_query()). */
@@ -172,7 +177,8 @@ int kvm_discard_enable_cap(struct kvm *kvm, u64 flags, u64 arg)
  * (KVM_DISCARD_RANGES_F_QUERY) is refused here: KVM cannot know what a
  * VMM that handles the call drops, and a VMM written for version 1 never
  * saw a2, so the guest gets a version 1 host's answer, -KVM_EINVAL, and
- * hints base pages.
+ * hints base pages; so is KVM_DISCARD_RANGES_F_RESUME, which the VMM may
+ * not honour (the handler in the kernel takes it off before this check).
  */
 long kvm_discard_check_args(u64 list_gpa, u64 count, u64 flags)
 {
@@ -406,10 +412,11 @@ static enum kvm_discard_how kvm_discard_classify(struct vm_area_struct *vma,
 /*
  * Whether some host memory of [@hva, @hva + @len) in @mm would be dropped
  * (1) or all of it skipped (0); -KVM_EFAULT where the VMM mapped nothing.
- * mmap_lock is held for read.
+ * *@shift is raised to log2 of the largest hugetlb page to be dropped in
+ * it.  mmap_lock is held for read.
  */
 static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
-				  unsigned long len)
+				  unsigned long len, unsigned int *shift)
 {
 	unsigned long end = hva + len, stop;
 	struct vm_area_struct *vma;
@@ -422,8 +429,11 @@ static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
 		if (!vma)
 			return -KVM_EFAULT;
 		stop = min(end, vma->vm_end);
-		if (kvm_discard_classify(vma, hva, &stop, true) < KVM_DISCARD_SKIP_LOCKED)
+		if (kvm_discard_classify(vma, hva, &stop, true) < KVM_DISCARD_SKIP_LOCKED) {
 			ret = 1;
+			if (is_vm_hugetlb_page(vma))
+				*shift = max(*shift, huge_page_shift(hstate_vma(vma)));
+		}
 		hva = stop;
 	}
 	return ret;
@@ -592,94 +602,96 @@ static noinline_for_stack long kvm_discard_query(struct kvm *kvm)
 /*
  * Check one entry before any of its SPTEs are zapped: aligned, non-empty,
  * bounded, all in user memslots, and mapped by the VMM.  @span becomes its
- * gfns; it may be @r's own memory (@r is read before @span is written).
- * Returns whether some of its host memory is to be dropped (its SPTEs are
- * zapped then, also those of skipped pieces, which costs only a fault), or
- * a KVM error code.  mmap_lock is held for read.  Not inlined: its frame
- * would add to the handler's chunk of entries.
+ * gfns, and *@shift log2 of the largest hugetlb page to be dropped in it
+ * (0 if none).  Returns whether some of its host memory is to be dropped
+ * (its SPTEs are zapped then, also those of skipped pieces, which costs
+ * only a fault), or a KVM error code.  mmap_lock is held for read.  Not
+ * inlined: its frame would add to the handler's chunk of entries.
  */
 static noinline_for_stack long
-kvm_discard_check_entry(struct kvm *kvm, const struct kvm_discard_range *r,
-			struct kvm_gfn_span *span)
+kvm_discard_check_entry(struct kvm *kvm, struct kvm_discard_range r,
+			struct kvm_gfn_span *span, u8 *shift)
 {
+	unsigned int huge = 0;
 	struct kvm_discard_piece p;
 	gfn_t gfn, end;
 	long ret, drop = 0;
 
-	if (!PAGE_ALIGNED(r->gpa) || !PAGE_ALIGNED(r->size) || !r->size ||
-	    r->size > KVM_DISCARD_RANGES_MAX_SIZE ||
-	    r->gpa + r->size < r->gpa)
+	if (!PAGE_ALIGNED(r.gpa) || !PAGE_ALIGNED(r.size) || !r.size ||
+	    r.size > KVM_DISCARD_RANGES_MAX_SIZE ||
+	    r.gpa + r.size < r.gpa)
 		return -KVM_EINVAL;
 
-	end = gpa_to_gfn(r->gpa + r->size);
-	for (gfn = gpa_to_gfn(r->gpa); gfn < end; gfn = p.end) {
+	end = gpa_to_gfn(r.gpa + r.size);
+	for (gfn = gpa_to_gfn(r.gpa); gfn < end; gfn = p.end) {
 		ret = kvm_discard_piece(kvm, gfn, end, &p);
 		if (ret)
 			return ret;
 		ret = kvm_discard_hva_check(kvm->mm, __gfn_to_hva_memslot(p.slot, gfn),
-					    (p.end - p.start) << PAGE_SHIFT);
+					    (p.end - p.start) << PAGE_SHIFT, &huge);
 		if (ret < 0)
 			return ret;
 		drop |= ret;
 	}
-	gfn = gpa_to_gfn(r->gpa);
-	span->start = gfn;
+	span->start = gpa_to_gfn(r.gpa);
 	span->end = end;
+	*shift = huge;
 	return drop;
 }
 
 /*
- * The size of the VM's steps, in pages: KVM_DISCARD_STEP, or the VM's
- * unit (kvm_discard_query()) if it is larger, so that a step never cuts a
- * huge page (1 GiB pages: one step is one page).
- */
-static u64 kvm_discard_step_pages(struct kvm *kvm)
-{
-	long shift = kvm_discard_query(kvm);
-
-	return max_t(u64, KVM_DISCARD_STEP, shift ? 1ULL << shift : 0) >> PAGE_SHIFT;
-}
-
-/*
- * The step that begins at entry @first of the @n checked entries: @step
- * pages of entries.  An entry that goes beyond is cut at a gfn aligned to
- * @step (so that no huge page of up to that size is cut), or left to the
- * next step if no such gfn lies in its part.  Returns the end of the step
- * (the index after its last entry) and sets *@cut to the gfn where its
- * last entry's part in it ends.
+ * The step that begins at entry @first of the @n checked entries @spans:
+ * KVM_DISCARD_STEP bytes of entries.  With @resume (the guest set
+ * KVM_DISCARD_RANGES_F_RESUME), an entry that goes beyond is cut at a gfn
+ * aligned to the step size, or to its largest hugetlb page (@shift) if
+ * that is larger, so that no huge page is split between two steps (a step
+ * of 1 GiB pages is one page); an entry after the first with no such gfn
+ * in its part is left to the next step.  Without @resume, an entry is
+ * never cut: one that goes beyond ends the step before it, or, if it is
+ * the first, is the whole step.  Returns the end of the step (the index
+ * after its last entry) and sets *@cut to the gfn where its last entry's
+ * part in it ends.
  */
 static unsigned int kvm_discard_step_end(const struct kvm_gfn_span *spans,
-					 unsigned int first, unsigned int n,
-					 u64 step, gfn_t *cut)
+					 const u8 *shift, unsigned int first,
+					 unsigned int n, bool resume, gfn_t *cut)
 {
-	u64 left = step;
+	u64 left = KVM_DISCARD_STEP >> PAGE_SHIFT, align;
 	unsigned int i;
 	gfn_t at;
 
+	BUILD_BUG_ON(!is_power_of_2(KVM_DISCARD_STEP));
+
 	for (i = first; i < n; i++) {
-		if (spans[i].end - spans[i].start > left) {
-			/* For the first entry, at lies beyond its start. */
-			at = ALIGN_DOWN(spans[i].start + left, step);
-			if (at <= spans[i].start) {
-				*cut = spans[i - 1].end;
-				return i;
-			}
-			*cut = at;
-			return i + 1;
+		if (spans[i].end - spans[i].start <= left) {
+			left -= spans[i].end - spans[i].start;
+			continue;
 		}
-		left -= spans[i].end - spans[i].start;
+		at = spans[i].end;
+		if (resume) {
+			align = max_t(u64, KVM_DISCARD_STEP, 1ULL << shift[i]) >> PAGE_SHIFT;
+			/* The first entry reaches the next aligned gfn at least. */
+			at = ALIGN_DOWN(spans[i].start + (i == first ? max(left, align) : left),
+					align);
+			at = min(at, spans[i].end);
+		}
+		if (i > first && (!resume || at <= spans[i].start))
+			break;
+		*cut = at;
+		return i + 1;
 	}
-	*cut = spans[n - 1].end;
-	return n;
+	*cut = spans[i - 1].end;
+	return i;
 }
 
 /*
  * Write what is left of an entry that a call ended in the middle of back
  * into the guest's list at @gpa, so that the next call, which starts at
- * that entry, does only the rest.  The list was read from guest memory
- * moments ago; a list in read-only memory cannot be written, and the call
- * then fails (the part done is lost to the guest's count only).  Not
- * inlined: its entry would add to the handler's frame.
+ * that entry, does only the rest.  The list is in writable memory (checked
+ * before the first step); should the write fail anyway (the VMM unmapped
+ * the page), the entry stays whole and the next call does its first part
+ * again, which drops nothing more.  Not inlined: its entry would add to
+ * the handler's frame.
  */
 static noinline_for_stack long
 kvm_discard_write_back(struct kvm_vcpu *vcpu, gpa_t gpa,
@@ -714,30 +726,30 @@ static long kvm_discard_entry(struct kvm *kvm, const struct kvm_gfn_span *span,
 }
 
 /*
- * One step: zap the SPTEs of the entries [@first, @end) of @spans that
+ * One step: zap the SPTEs of the entries [@first, @last] of @spans that
  * have memory to drop (the bits of @drop), with one TLB flush for each run
  * of them, then drop the host memory of the entries one by one, counting
- * those done (the last only if it is whole, not @cut).  Not inlined: its
+ * those done (@last only if it is whole, not @last_cut).  Not inlined: its
  * frame would add to the handler's chunk of entries.
  */
 static noinline_for_stack long kvm_discard_step(struct kvm *kvm,
 						const struct kvm_gfn_span *spans,
 						unsigned long drop, unsigned int first,
-						unsigned int end, bool cut,
+						unsigned int last, bool last_cut,
 						struct kvm_discard_tally *t)
 {
 	unsigned int rs = first, re, k;
 	long ret;
 
 	t->steps++;
-	for_each_set_bitrange_from(rs, re, &drop, end)
+	for_each_set_bitrange_from(rs, re, &drop, last + 1)
 		t->hold_ns = max(t->hold_ns,
 				 kvm_mmu_zap_gfn_ranges(kvm, &spans[rs], re - rs));
-	for (k = first; k < end; k++) {
+	for (k = first; k <= last; k++) {
 		ret = kvm_discard_entry(kvm, &spans[k], t);
 		if (ret)
 			return ret;
-		if (k + 1 < end || !cut)
+		if (k < last || !last_cut)
 			t->ranges++;
 		cond_resched();
 	}
@@ -774,7 +786,8 @@ static void kvm_discard_account(struct kvm *kvm,
  * @vcpu: the calling vCPU, in its run loop (kvm->srcu held)
  * @list_gpa: guest-physical address of the first struct kvm_discard_range
  * @count: number of entries
- * @flags: 0, or KVM_DISCARD_RANGES_F_QUERY with @list_gpa and @count 0
+ * @flags: 0 or KVM_DISCARD_RANGES_F_RESUME, or KVM_DISCARD_RANGES_F_QUERY
+ *	   with @list_gpa and @count 0
  * @in_smm: whether the vCPU is in System Management Mode
  *
  * Return: the number of entries done, from the first on, or a negative
@@ -782,10 +795,12 @@ static void kvm_discard_account(struct kvm *kvm,
  * query, log2 of the unit in which the host drops the VM's memory, or 0
  * (kvm_discard_walk_unit()).  An entry is done when its memory was dropped
  * or skipped (kvm_discard_classify()).  A call does at least one step
- * (unless a fatal signal is pending); if it ends inside an entry, that
- * entry is rewritten in the list as the part not done, and the count,
- * which stops before it, may be 0.  A later entry that is refused ends the
- * call early; calling again from it returns its error.
+ * (unless a fatal signal is pending).  With KVM_DISCARD_RANGES_F_RESUME,
+ * if it ends inside an entry, that entry is rewritten in the list as the
+ * part not done, and the count, which stops before it, may be 0; without
+ * it, entries are never cut, and the count is at least 1.  A later entry
+ * that is refused ends the call early; calling again from it returns its
+ * error.
  */
 long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 			u64 flags, bool in_smm)
@@ -798,15 +813,16 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		struct kvm_discard_range r[KVM_DISCARD_CHUNK];
 		struct kvm_gfn_span spans[KVM_DISCARD_CHUNK];
 	} c;
+	u8 shift[KVM_DISCARD_CHUNK];	/* each entry's largest hugetlb page */
 	struct kvm *kvm = vcpu->kvm;
 	u64 budget_ns = (u64)READ_ONCE(discard_budget_us) * NSEC_PER_USEC;
 	u64 start = ktime_get_ns(), ns, dropped, skipped = 0;
 	struct kvm_discard_tally t = {};
 	unsigned long drop;	/* the entries of the chunk with memory to drop */
 	unsigned int i, j;
+	bool resume = flags & KVM_DISCARD_RANGES_F_RESUME;
 	gfn_t cut, end;
 	bool split;	/* the entry at i was cut by the step before */
-	u64 step;
 	long ret, err;
 
 	BUILD_BUG_ON(sizeof(c.r[0]) != sizeof(c.spans[0]));
@@ -823,11 +839,22 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 	/* The query is not a call that drops: only its errors count. */
 	if (flags == KVM_DISCARD_RANGES_F_QUERY && !list_gpa && !count)
 		return kvm_discard_query(kvm);
-	ret = kvm_discard_check_args(list_gpa, count, flags);
+	ret = kvm_discard_check_args(list_gpa, count,
+				     flags & ~KVM_DISCARD_RANGES_F_RESUME);
 	if (ret)
 		goto out;
+	/* A cut entry is written back: the list must be writable. */
+	if (resume) {
+		struct kvm_memory_slot *slot;
 
-	step = kvm_discard_step_pages(kvm);
+		slot = kvm_vcpu_gfn_to_memslot(vcpu, gpa_to_gfn(list_gpa));
+
+		if (!kvm_is_visible_memslot(slot) || (slot->flags & KVM_MEM_READONLY)) {
+			ret = -KVM_EFAULT;
+			goto out;
+		}
+	}
+
 	while (t.ranges < count) {
 		unsigned int n = min_t(u64, count - t.ranges, KVM_DISCARD_CHUNK);
 
@@ -847,7 +874,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		drop = 0;
 		for (i = 0; i < n; i++) {
 			mmap_read_lock(kvm->mm);
-			err = kvm_discard_check_entry(kvm, &c.r[i], &c.spans[i]);
+			err = kvm_discard_check_entry(kvm, c.r[i], &c.spans[i], &shift[i]);
 			mmap_read_unlock(kvm->mm);
 			if (err < 0)
 				break;
@@ -867,17 +894,18 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		for (i = 0, split = false; i < n; i = split ? j - 1 : j) {
 			if (fatal_signal_pending(current) ||
 			    (t.steps && ktime_get_ns() - start > budget_ns)) {
-				gpa_t at = list_gpa + t.ranges * sizeof(c.r[0]);
+				gpa_t entry_gpa = list_gpa + t.ranges * sizeof(c.r[0]);
 
 				if (split)
-					ret = kvm_discard_write_back(vcpu, at, &c.spans[i]);
+					ret = kvm_discard_write_back(vcpu, entry_gpa, &c.spans[i]);
 				goto out;
 			}
-			j = kvm_discard_step_end(c.spans, i, n, step, &cut);
+			/* The step's last entry, j - 1, is zapped and dropped to cut. */
+			j = kvm_discard_step_end(c.spans, shift, i, n, resume, &cut);
 			end = c.spans[j - 1].end;
 			c.spans[j - 1].end = cut;
 			split = cut < end;
-			ret = kvm_discard_step(kvm, c.spans, drop, i, j, split, &t);
+			ret = kvm_discard_step(kvm, c.spans, drop, i, j - 1, split, &t);
 			if (ret)
 				goto out;
 			c.spans[j - 1].start = cut;

@@ -67,6 +67,8 @@ struct kph_sink {
 	/* The host's unit (0: it drops nothing), and when to ask again. */
 	unsigned long unit;
 	unsigned long next_query;	/* jiffies */
+	/* The host answered the query: calls may end inside an entry. */
+	bool resume;
 	/* After a refusal, hand nothing before this, and how long it was. */
 	unsigned long retry_at;		/* jiffies */
 	unsigned int refusals;		/* in a row */
@@ -102,8 +104,11 @@ static int kph_unit_order(long shift)
 
 /*
  * Ask the host its unit, as log2 of bytes.  A version 1 host knows no
- * flag and answers -KVM_EINVAL: it drops base pages.  Other errors are
- * returned as they are (-KVM_ENOSYS: not handled for this VM).
+ * flag and answers -KVM_EINVAL: it drops base pages, and finishes every
+ * entry it begins.  A host that answers is version 2: it takes
+ * KVM_DISCARD_RANGES_F_RESUME, and ends a long call inside an entry.
+ * Other errors are returned as they are (-KVM_ENOSYS: not handled for
+ * this VM).
  */
 static long kph_query_unit(void)
 {
@@ -111,6 +116,7 @@ static long kph_query_unit(void)
 				  KVM_DISCARD_RANGES_F_QUERY);
 
 	WRITE_ONCE(kph.queries, kph.queries + 1);
+	kph.resume = ret >= 0;
 	return ret == -KVM_EINVAL ? PAGE_SHIFT : ret;
 }
 
@@ -180,11 +186,21 @@ static bool kph_fits_unit(phys_addr_t gpa, u64 size, unsigned long unit)
 }
 
 /*
+ * The largest entry made of merged blocks.  A host that may end a call
+ * inside an entry (kph.resume) bounds a call itself: up to what an entry
+ * may be.  One that finishes every entry it begins would make a long call
+ * of a large one; a sixteenth of a full batch of 4 MiB blocks stays short
+ * and already saves most of the per-entry work.
+ */
+static u64 kph_merge_max(bool resume)
+{
+	return resume ? KVM_DISCARD_RANGES_MAX_SIZE : SZ_16M;
+}
+
+/*
  * Add the block [@gpa, @gpa + @size) to the @n entries of @list, merged
  * into the last entry if it touches it on either side and the sum stays
- * within what an entry may be (KVM_DISCARD_RANGES_MAX_SIZE; KVM bounds
- * the time of a call itself, ending it inside an entry if need be):
- * page reporting hands a batch's blocks in
+ * within @max: page reporting hands a batch's blocks in
  * ascending or descending order of address, and much of the host's work
  * is per entry.  A merged entry may span two memslots that are adjacent
  * in guest-physical memory; the host handles it piece by piece, and a
@@ -192,11 +208,11 @@ static bool kph_fits_unit(phys_addr_t gpa, u64 size, unsigned long unit)
  * entries.
  */
 static unsigned int kph_add_range(struct kvm_discard_range *list,
-				  unsigned int n, u64 gpa, u64 size)
+				  unsigned int n, u64 gpa, u64 size, u64 max)
 {
 	struct kvm_discard_range *last = n ? &list[n - 1] : NULL;
 
-	if (last && last->size + size <= KVM_DISCARD_RANGES_MAX_SIZE) {
+	if (last && last->size + size <= max) {
 		if (last->gpa + last->size == gpa) {
 			last->size += size;
 			return n;
@@ -217,8 +233,8 @@ static long kph_call(struct kvm_discard_range *list, unsigned int first,
 		     unsigned int nr)
 {
 	WRITE_ONCE(kph.calls, kph.calls + 1);
-	return kvm_hypercall3(KVM_HC_DISCARD_RANGES,
-			      __pa(&list[first]), nr - first, 0);
+	return kvm_hypercall3(KVM_HC_DISCARD_RANGES, __pa(&list[first]), nr - first,
+			      kph.resume ? KVM_DISCARD_RANGES_F_RESUME : 0);
 }
 
 typedef long (*kph_call_fn)(struct kvm_discard_range *list,
@@ -283,7 +299,8 @@ static int kph_report(struct page_reporting_dev_info *prdev,
 			left_out++;
 			continue;
 		}
-		n = kph_add_range(kph.list, n, gpa, sg->length);
+		n = kph_add_range(kph.list, n, gpa, sg->length,
+				  kph_merge_max(kph.resume));
 		bytes += sg->length;
 	}
 	/* last_list shows the last list handed: only a list with entries. */

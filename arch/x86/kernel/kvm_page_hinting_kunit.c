@@ -159,30 +159,35 @@ static void kph_test_fits_unit(struct kunit *test)
 /*
  * Adjacent blocks become one entry, in the order page reporting hands
  * them (descending addresses from free page hinting, ascending from a
- * scan), up to the largest entry, KVM_DISCARD_RANGES_MAX_SIZE; a gap
- * starts a new one.
+ * scan), up to the largest merged entry; a gap starts a new one.  That is
+ * KVM_DISCARD_RANGES_MAX_SIZE for a host that ends a call inside an entry
+ * when it must, 16 MiB for one that finishes every entry it begins.
  */
 static void kph_test_add_range(struct kunit *test)
 {
+	const u64 max = kph_merge_max(true);
 	struct kvm_discard_range list[4] = {};
 	unsigned int n = 0;
 
-	n = kph_add_range(list, n, 3 * SZ_2M, SZ_2M);
-	n = kph_add_range(list, n, 2 * SZ_2M, SZ_2M);	/* below: merged */
-	n = kph_add_range(list, n, 4 * SZ_2M, SZ_2M);	/* above: merged */
+	KUNIT_EXPECT_EQ(test, max, KVM_DISCARD_RANGES_MAX_SIZE);
+	KUNIT_EXPECT_EQ(test, kph_merge_max(false), SZ_16M);
+
+	n = kph_add_range(list, n, 3 * SZ_2M, SZ_2M, max);
+	n = kph_add_range(list, n, 2 * SZ_2M, SZ_2M, max);	/* below: merged */
+	n = kph_add_range(list, n, 4 * SZ_2M, SZ_2M, max);	/* above: merged */
 	KUNIT_EXPECT_EQ(test, n, 1);
 	KUNIT_EXPECT_EQ(test, list[0].gpa, 2 * SZ_2M);
 	KUNIT_EXPECT_EQ(test, list[0].size, 3 * SZ_2M);
 
-	n = kph_add_range(list, n, 8 * SZ_2M, SZ_2M);	/* a gap */
+	n = kph_add_range(list, n, 8 * SZ_2M, SZ_2M, max);	/* a gap */
 	KUNIT_EXPECT_EQ(test, n, 2);
 	KUNIT_EXPECT_EQ(test, list[1].gpa, 8 * SZ_2M);
 
-	/* No merged entry above KVM_DISCARD_RANGES_MAX_SIZE. */
-	list[1].size = KVM_DISCARD_RANGES_MAX_SIZE;
-	n = kph_add_range(list, n, 8 * SZ_2M + KVM_DISCARD_RANGES_MAX_SIZE, SZ_2M);
+	/* No merged entry above the largest. */
+	list[1].size = max;
+	n = kph_add_range(list, n, 8 * SZ_2M + max, SZ_2M, max);
 	KUNIT_EXPECT_EQ(test, n, 3);
-	KUNIT_EXPECT_EQ(test, list[1].size, KVM_DISCARD_RANGES_MAX_SIZE);
+	KUNIT_EXPECT_EQ(test, list[1].size, max);
 	KUNIT_EXPECT_EQ(test, list[2].size, SZ_2M);
 }
 

@@ -512,9 +512,11 @@ static int64_t query_unit(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	return hint_flags(vm, vcpu, 0, 0, KVM_DISCARD_RANGES_F_QUERY);
 }
 
+/* A call as the guest's sink makes it to a version 2 host. */
 static int64_t hint(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int first, int n)
 {
-	return hint_flags(vm, vcpu, list_gpa + first * sizeof(*list), n, 0);
+	return hint_flags(vm, vcpu, list_gpa + first * sizeof(*list), n,
+			  KVM_DISCARD_RANGES_F_RESUME);
 }
 
 /*
@@ -769,13 +771,34 @@ static uint64_t mapped_4k(struct kvm_vm *vm)
 	return vm_get_stat(vm, "pages_4k");
 }
 
-/* kvm.discard_budget_us: how long a call may take before it returns early. */
-static void set_budget_us(const char *us)
-{
-	FILE *f = fopen("/sys/module/kvm/parameters/discard_budget_us", "w");
+#define BUDGET_PARAM	"/sys/module/kvm/parameters/discard_budget_us"
 
-	TEST_ASSERT(f && fputs(us, f) >= 0 && !fclose(f),
+/* kvm.discard_budget_us: how long a call may take before it returns early. */
+static unsigned int get_budget_us(void)
+{
+	FILE *f = fopen(BUDGET_PARAM, "r");
+	unsigned int us = 0;
+
+	TEST_ASSERT(f && fscanf(f, "%u", &us) == 1, "kvm.discard_budget_us");
+	fclose(f);
+	return us;
+}
+
+static void set_budget_us(unsigned int us)
+{
+	FILE *f = fopen(BUDGET_PARAM, "w");
+
+	TEST_ASSERT(f && fprintf(f, "%u", us) > 0 && !fclose(f),
 		    "kvm.discard_budget_us: %s", strerror(errno));
+}
+
+/* The budget before a test set it: put back at exit, a failure included. */
+static unsigned int saved_budget_us = UINT_MAX;
+
+static void restore_budget(void)
+{
+	if (saved_budget_us != UINT_MAX)
+		set_budget_us(saved_budget_us);
 }
 
 /*
@@ -792,35 +815,38 @@ static void add_big_region(struct kvm_vm *vm, enum vm_mem_backing_src_type src,
 
 /*
  * One round of test_partial_call(): the big region filled, then hinted as
- * one entry of two steps and a bit and eight small ones after it, calling
+ * eight small entries and one of two steps and a bit after them, calling
  * again after each early return from the list as the host left it.
  * Returns the calls whose work did not match what they said they did:
  * the VM's 4 KiB SPTEs must fall by exactly the pages of the entries
- * counted and of the part the host cut off the first entry not counted,
- * and a call may do no more than one step.  *@partial counts the early
- * returns, *@cut those that ended inside an entry.
+ * counted and of the part the host cut off the first entry not counted, a
+ * call may do no more than one step, and the rest of a cut entry must
+ * still hold its data.  *@partial counts the early returns, *@cut those
+ * that ended inside an entry.
  */
 static uint64_t partial_round(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 			      uint64_t round, uint64_t *partial, uint64_t *cut)
 {
-	const uint64_t first = 2 * HOST_STEP + 4 * SZ_1M;
+	const uint64_t big = 2 * HOST_STEP + 4 * SZ_1M;
 	const int n = 9;
 	struct kvm_discard_range before[9], *b, *a;
-	uint64_t mapped, gone, pages, bad = 0;
+	uint64_t mapped, gone, pages, steps, bad = 0;
 	int64_t done, ret;
 	int i;
 
-	set_range(0, BIG_GPA, first);
-	for (i = 1; i < n; i++)
-		set_range(i, BIG_GPA + first + (i - 1) * SZ_512K, SZ_512K);
+	for (i = 0; i < n - 1; i++)
+		set_range(i, BIG_GPA + i * SZ_512K, SZ_512K);
+	set_range(n - 1, BIG_GPA + 4 * SZ_1M, big);
 	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, round, BIG_GPA,
-			      (first + 4 * SZ_1M) / PAGE_SIZE, 0), 0);
+			      (big + 4 * SZ_1M) / PAGE_SIZE, 0), 0);
 	for (done = 0; done < n; done += ret) {
 		memcpy(before, list, sizeof(before));
 		mapped = mapped_4k(vm);
+		steps = vm_get_stat(vm, "discard_steps");
 		ret = hint(vm, vcpu, done, n - done);
 		TEST_ASSERT(ret >= 0 && ret <= n - done,
 			    "a call from entry %ld returned %ld", done, ret);
+		TEST_ASSERT_EQ(vm_get_stat(vm, "discard_steps"), steps + 1);
 		for (pages = 0, i = done; i < done + ret; i++)
 			pages += before[i].size / PAGE_SIZE;
 		if (done + ret < n) {
@@ -834,19 +860,23 @@ static uint64_t partial_round(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 			pages += (b->size - a->size) / PAGE_SIZE;
 			*cut += a->size < b->size;
 			++*partial;
+			if (check(vm, vcpu, a->gpa, a->size, round, false)) {
+				printf("# round %lu: the rest of entry %ld lost data\n",
+				       round, done + ret);
+				bad++;
+			}
 		}
 		TEST_ASSERT(pages, "a call from entry %ld did nothing", done);
 		gone = mapped - mapped_4k(vm);
-		if (gone != pages || pages > HOST_STEP / PAGE_SIZE) {
+		if (gone != pages) {
 			printf("# round %lu: a call from entry %ld that did %lu pages",
 			       round, done, pages);
-			printf(" unmapped %lu pages (at most %llu per call)\n",
-			       gone, HOST_STEP / PAGE_SIZE);
+			printf(" unmapped %lu pages\n", gone);
 			bad++;
 		}
 	}
 	/* All of it was dropped, none twice and none left out. */
-	TEST_ASSERT_EQ(check(vm, vcpu, BIG_GPA, first + 4 * SZ_1M, 0, true), 0);
+	TEST_ASSERT_EQ(check(vm, vcpu, BIG_GPA, big + 4 * SZ_1M, 0, true), 0);
 	return bad;
 }
 
@@ -855,10 +885,13 @@ static uint64_t partial_round(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
  * says: the entries it counted and, where it stopped inside an entry, the
  * part it cut off it, which it wrote back into the list; the other
  * entries are untouched, and the next call does the rest once.  With
- * kvm.discard_budget_us=0 every call returns after its first step (up to
- * HOST_STEP bytes of entries), so the large entry is cut twice in every
- * round and the last call does its rest and the small entries together.
- * Before KVM cut entries, the first call did all of the large one.  The
+ * kvm.discard_budget_us=0 every call returns after its first step
+ * (HOST_STEP bytes of entries), so the large entry is cut twice in every
+ * round, the first time behind the small ones (the write-back goes to
+ * entry 8 of the call), and the last call does its rest.  Before KVM cut
+ * entries, the first call did all of the large one.  A guest that does
+ * not set KVM_DISCARD_RANGES_F_RESUME gets entries done whole, as from a
+ * version 1 host, and a list it allows to be cut must be writable.  The
  * region has no THP (4 KiB SPTEs), and the guest's code for a call is
  * faulted in first.  The host's MMU notifier may zap SPTEs of its own at
  * any time (compaction, reclaim): a round that saw that is not an error,
@@ -867,21 +900,43 @@ static uint64_t partial_round(struct kvm_vm *vm, struct kvm_vcpu *vcpu,
 static void test_partial_call(void)
 {
 	uint64_t partial = 0, cut = 0, bad_rounds = 0, round;
+	const uint64_t ro_gpa = BIG_GPA - SZ_2M;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
+	void *ro;
 
 	vm = create_vm(&vcpu, 1, VM_MEM_SRC_ANONYMOUS, true);
 	add_big_region(vm, VM_MEM_SRC_ANONYMOUS, 2 * HOST_STEP + 8 * SZ_1M);
 	set_range(0, TEST_GPA, PAGE_SIZE);
 	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), 1);
-	set_budget_us("0");
+	saved_budget_us = get_budget_us();
+	atexit(restore_budget);
+	set_budget_us(0);
 	for (round = 0; round < 3; round++) {
 		uint64_t before = cut;
 
 		bad_rounds += !!partial_round(vm, vcpu, round, &partial, &cut);
 		TEST_ASSERT(cut > before, "round %lu: no call ended inside an entry", round);
 	}
-	set_budget_us("2000");
+
+	/* Without the flag, the large entry is one step, one call. */
+	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, 7, BIG_GPA, 2 * HOST_STEP / PAGE_SIZE, 0), 0);
+	set_range(0, BIG_GPA, 2 * HOST_STEP);
+	set_range(1, BIG_GPA + 2 * HOST_STEP, SZ_1M);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 2, 0), 1);
+	TEST_ASSERT_EQ(list[0].size, 2 * HOST_STEP);
+	TEST_ASSERT_EQ(check(vm, vcpu, BIG_GPA, 2 * HOST_STEP, 0, true), 0);
+
+	/* A list in read-only memory may not be cut: refused before any step. */
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, ro_gpa, BIG_SLOT + 1,
+				    SZ_2M / PAGE_SIZE, KVM_MEM_READONLY);
+	ro = addr_gpa2hva(vm, ro_gpa);
+	memcpy(ro, list, 2 * sizeof(*list));
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, ro_gpa, 2, KVM_DISCARD_RANGES_F_RESUME),
+		       -KVM_EFAULT);
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, ro_gpa, 2, 0), 1);
+
+	restore_budget();
 	TEST_ASSERT(bad_rounds < 2, "%lu of 3 rounds: calls did other than they said",
 		    bad_rounds);
 	ksft_test_result_pass("%lu early returns, %lu inside an entry, each did what it said\n",
@@ -1316,6 +1371,9 @@ static void test_opt_in_and_exit(void)
 	 * version 1 host's answer, and the guest falls back to base pages.
 	 */
 	TEST_ASSERT_EQ(query_unit(vm, vcpu), -KVM_EINVAL);
+	/* Nor does it know whether the VMM would write a cut entry back. */
+	TEST_ASSERT_EQ(hint_flags(vm, vcpu, list_gpa, 1, KVM_DISCARD_RANGES_F_RESUME),
+		       -KVM_EINVAL);
 
 	ksft_test_result_pass("opt-in by capability; KVM_EXIT_HYPERCALL when the VMM asks\n");
 	kvm_vm_free(vm);
@@ -1918,12 +1976,8 @@ static void bench_one(enum vm_mem_backing_src_type src, uint64_t size, int entri
 static void test_bench(uint64_t mib)
 {
 	uint64_t huge = min(mib, free_huge_pages() * 2) / 512 * 512;
-	FILE *f = fopen("/sys/module/kvm/parameters/discard_budget_us", "r");
-	unsigned int budget = 0;
 
-	TEST_ASSERT(f && fscanf(f, "%u", &budget) == 1, "kvm.discard_budget_us");
-	fclose(f);
-	printf("# bench: budget_us=%u\n", budget);
+	printf("# bench: budget_us=%u\n", get_budget_us());
 	bench_one(VM_MEM_SRC_ANONYMOUS, mib << 20, 256);
 	bench_one(VM_MEM_SRC_ANONYMOUS, mib << 20, mib >> 10 ?: 1);
 	if (huge && get_def_hugetlb_pagesz() == SZ_2M) {
