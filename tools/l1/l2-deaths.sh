@@ -20,7 +20,9 @@
 #   l2-death sink=S run=R outcome=ok|died cause=C secs=T resets=N qemu_rc=RC
 # (C: none, triple-fault, internal-error, panic, oops, reset (a CPU reset
 # after power-on, where L1 has no tracepoints to tell a triple fault),
-# verify-failed, timeout or qemu-exit-N), then l2-deaths-done.
+# verify-failed, qemu-hung-at-exit (L2 powered off, QEMU did not exit: its
+# threads' states and kernel stacks in L1 are printed), timeout or
+# qemu-exit-N), then l2-deaths-done.
 #
 # Usage: [VERIFY_SECS=S] l2-deaths.sh RUNS [SINK...]   (default: off virtio hypercall)
 set -u
@@ -85,6 +87,8 @@ cause() {
 		echo oops
 	elif [ "$(resets "$1")" -gt 2 ]; then
 		echo reset
+	elif [ "$2" = 124 ] && grep -q ',poweroff$' "$VM_CSV"; then
+		echo qemu-hung-at-exit
 	elif [ "$2" = 124 ]; then
 		echo timeout
 	elif grep -q ',workload-end$' "$VM_CSV"; then
@@ -111,7 +115,21 @@ for ((r = 1; r <= runs; r++)); do
 			mark "l2-death sink=$s run=$r outcome=died cause=no-start secs=0"
 			continue
 		fi
-		vm_wait_exit $((verify_secs * 3 + 200))
+		# QEMU's threads, as L1 sees them, if it outlives its time:
+		# where each one waits (the vCPU's in KVM, say).
+		deadline=$((SECONDS + $(vm_scaled $((verify_secs * 3 + 200)))))
+		while kill -0 "$VM_PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+			sleep 0.2
+		done
+		if kill -0 "$VM_PID" 2>/dev/null; then
+			echo "l2-deaths: $name: QEMU still runs after its time; its threads:"
+			for task in /proc/"$VM_PID"/task/*; do
+				echo "  $(cat "$task/comm") state $(awk '{ print $3 }' "$task/stat")" \
+					"wchan $(cat "$task/wchan" 2>/dev/null)"
+				sed 's/^/    /' "$task/stack" 2>/dev/null
+			done
+		fi
+		vm_wait_exit 1
 		rc=$?
 		[ -z "$t" ] || cp $t/trace "/tmp/trace.$name"
 		if [ $rc = 0 ] && grep -q ',stress-status=0$' "$VM_CSV" &&
