@@ -48,17 +48,7 @@ done'
 
 # The verify run lasts VERIFY_SECS (15; make soak sets more).
 verify_secs=${VERIFY_SECS:-15}
-# shellcheck disable=SC2016 # $pc and $? expanded in L2
-verify_job="mark workload-start
-pagecheck -t $verify_secs -j 1 -H 96 -c 512 -r 16 & pc=\$!
-stress-ng --vm 1 --vm-bytes 96M --vm-method all --verify --timeout ${verify_secs}s"'
-mark "stress-status=$?"
-wait $pc
-mark "pagecheck-status=$?"
-mark workload-end
-mark "kvm_bytes=$(cat /sys/kernel/mm/page_hinting_kvm/bytes 2>/dev/null || echo 0)"
-mark "hinted_bytes=$(cat /sys/kernel/mm/page_hinting/hinted_bytes)"'
-aggressive="page_hinting.min_order=0 page_hinting.delay_ms=1 page_hinting.batch=1"
+verify_job=$(l2_verify_job "$verify_secs")
 
 # last KEY: the last value of the L2 marker KEY=VALUE, 0 if none.
 last() { vm_mark_values "$1" | tail -1 | awk '{ print $1 + 0 }'; }
@@ -119,7 +109,7 @@ verify() {
 	# upstream page reporting too, once before L2's init even ran:
 	# TCG's nested SVM, not hinting.
 	vm_boot /tmp/l2 "$s-verify" "$verify_job" "$L2_QEMU_ARGS $balloon" \
-		"$cmdline $aggressive" || { fail "$s: L2 did not start"; return 1; }
+		"$cmdline $L2_AGGRESSIVE" || { fail "$s: L2 did not start"; return 1; }
 	vm_wait_exit $((verify_secs * 3 + 200))
 	rc=$?
 	v=ok
@@ -142,12 +132,7 @@ verify() {
 
 for sink in "${@:-hypercall virtio}"; do
 	for s in $sink; do
-		case $s in
-		hypercall) cmdline="page_hinting.enabled=1" ;;
-		virtio) cmdline="page_hinting.enabled=1 kvm_page_hinting.enabled=0" ;;
-		off) cmdline="page_hinting.enabled=0" ;;
-		*) fail "no sink $s"; continue ;;
-		esac
+		cmdline=$(l2_sink_cmdline "$s") || { fail "no sink $s"; continue; }
 		if [ "$s" = off ] || returned "$s"; then
 			verify "$s"
 		fi

@@ -38,15 +38,7 @@ shift
 sinks=${*:-off virtio hypercall}
 verify_secs=${VERIFY_SECS:-15}
 balloon="-device virtio-balloon-pci,free-page-reporting=on"
-aggressive="page_hinting.min_order=0 page_hinting.delay_ms=1 page_hinting.batch=1"
-# shellcheck disable=SC2016 # $pc and $? expanded in L2
-job="mark workload-start
-pagecheck -t $verify_secs -j 1 -H 96 -c 512 -r 16 & pc=\$!
-stress-ng --vm 1 --vm-bytes 96M --vm-method all --verify --timeout ${verify_secs}s"'
-mark "stress-status=$?"
-wait $pc
-mark "pagecheck-status=$?"
-mark workload-end'
+job=$(l2_verify_job "$verify_secs")
 
 # KVM's tracepoints, where L1's kernel has event tracing (the debug
 # kernel; the guest kernel has none: then QEMU's log and L2's console say
@@ -100,12 +92,9 @@ cause() {
 
 for ((r = 1; r <= runs; r++)); do
 	for s in $sinks; do
-		case $s in
-		hypercall) cmdline="page_hinting.enabled=1 $aggressive" ;;
-		virtio) cmdline="page_hinting.enabled=1 kvm_page_hinting.enabled=0 $aggressive" ;;
-		off) cmdline="page_hinting.enabled=0" ;;
-		*) echo "l2-deaths: no sink $s" >&2; exit 2 ;;
-		esac
+		cmdline=$(l2_sink_cmdline "$s") ||
+			{ echo "l2-deaths: no sink $s" >&2; exit 2; }
+		cmdline="$cmdline $L2_AGGRESSIVE"
 		name=$s-$r
 		[ -z "$t" ] || echo > $t/trace
 		start=$SECONDS

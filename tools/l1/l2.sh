@@ -16,6 +16,16 @@
 # l2_show_console [LOG]: print L2's console on L1's, each line prefixed
 # "l2| ", with L2's markers renamed so that the host does not take them
 # for L1's.
+#
+# l2_sink_cmdline SINK: L2's kernel command line for a sink: hypercall,
+# virtio (kvm_page_hinting off) or off (hinting off; upstream page
+# reporting still runs).  Fails for another name.
+#
+# l2_verify_job SECS: the job of a verify boot (hinting-e2e.sh,
+# l2-deaths.sh): stress-ng --verify and pagecheck for SECS seconds, with
+# their statuses, between workload-start and workload-end markers, then
+# the sinks' counters; boot it with L2_AGGRESSIVE, the most aggressive
+# hinting knobs.
 : "${KERNEL:=/l2/bzImage}"
 : "${INITRAMFS:=/l2/initramfs.cpio}"
 : "${MEM:=256}"
@@ -36,4 +46,29 @@
 
 l2_show_console() {
 	sed -e 's/@@mark /@@l2-mark /' -e 's/^/l2| /' "${1:-$VM_LOG}"
+}
+
+l2_sink_cmdline() {
+	case $1 in
+	hypercall) echo "page_hinting.enabled=1" ;;
+	virtio) echo "page_hinting.enabled=1 kvm_page_hinting.enabled=0" ;;
+	off) echo "page_hinting.enabled=0" ;;
+	*) return 1 ;;
+	esac
+}
+
+# shellcheck disable=SC2034 # used by the sourcing scripts
+L2_AGGRESSIVE="page_hinting.min_order=0 page_hinting.delay_ms=1 page_hinting.batch=1"
+
+l2_verify_job() {
+	# shellcheck disable=SC2016 # $pc and $? expanded in L2
+	echo "mark workload-start
+pagecheck -t $1 -j 1 -H 96 -c 512 -r 16 & pc=\$!
+stress-ng --vm 1 --vm-bytes 96M --vm-method all --verify --timeout ${1}s"'
+mark "stress-status=$?"
+wait $pc
+mark "pagecheck-status=$?"
+mark workload-end
+mark "kvm_bytes=$(cat /sys/kernel/mm/page_hinting_kvm/bytes 2>/dev/null || echo 0)"
+mark "hinted_bytes=$(cat /sys/kernel/mm/page_hinting/hinted_bytes)"'
 }
