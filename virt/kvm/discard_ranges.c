@@ -31,8 +31,8 @@
  *     refuses (bad format, not in a user memslot, nothing mapped) ends the
  *     batch before it;
  *  then, step by step (KVM_DISCARD_STEP bytes of entries, the last of
- *  them cut there if it is longer and the guest allows it; the budget
- *  checked before each step):
+ *  them cut there if it is longer, the guest allows it and no huge page
+ *  lies across the cut; the budget checked before each step):
  *  2. zap the SPTEs of the step's entries with memory to drop, with one
  *     remote TLB flush for the step (one per run of such entries, if
  *     entries with nothing to drop lie between them), by the
@@ -96,7 +96,9 @@ MODULE_PARM_DESC(discard_budget_us,
  * bytes of consecutive entries.  A guest that sets
  * KVM_DISCARD_RANGES_F_RESUME has an entry that goes beyond cut where the
  * step ends (kvm_discard_step_end()); for one that does not, as in
- * version 1, a larger entry is one step.  The budget is checked before
+ * version 1, a larger entry is one step, as is one over hugetlb pages that
+ * no cut at an aligned gfn keeps whole (KVM_DISCARD_NO_CUT), which only a
+ * VMM that maps them askew makes.  The budget is checked before
  * each step, and a step once begun is finished, so that a call that
  * returns early has done exactly the entries it counts and the part of the
  * next one that it writes back.  The size is a trade: the budget can be
@@ -109,6 +111,14 @@ MODULE_PARM_DESC(discard_budget_us,
  * free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
  */
 #define KVM_DISCARD_STEP	SZ_64M
+/*
+ * The value of an entry's shift (u8 shift[] of kvm_discard_ranges(),
+ * otherwise log2 of its largest hugetlb page) when some of its hugetlb
+ * memory lies at host addresses that are not aligned to the page size as
+ * their gpas are: a cut at an aligned gfn would split a huge page there,
+ * so such an entry is never cut (kvm_discard_step_end()).
+ */
+#define KVM_DISCARD_NO_CUT	U8_MAX
 /* How long the answer to the query is kept (kvm_discard_query()). */
 #define KVM_DISCARD_UNIT_TTL	HZ
 
@@ -410,15 +420,17 @@ static enum kvm_discard_how kvm_discard_classify(struct vm_area_struct *vma,
 }
 
 /*
- * Whether some host memory of [@hva, @hva + @len) in @mm would be dropped
- * (1) or all of it skipped (0); -KVM_EFAULT where the VMM mapped nothing.
- * *@shift is raised to log2 of the largest hugetlb page to be dropped in
- * it.  mmap_lock is held for read.
+ * Whether some host memory of [@hva, @hva + @len) in @mm, the memory of
+ * the guest-physical addresses from @gpa on, would be dropped (1) or all
+ * of it skipped (0); -KVM_EFAULT where the VMM mapped nothing.  *@shift is
+ * raised to log2 of the largest hugetlb page to be dropped in it, or set
+ * to KVM_DISCARD_NO_CUT if such a page is not aligned as its gpa is.
+ * mmap_lock is held for read.
  */
 static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
-				  unsigned long len, unsigned int *shift)
+				  gpa_t gpa, unsigned long len, u8 *shift)
 {
-	unsigned long end = hva + len, stop;
+	unsigned long end = hva + len, gap = hva - gpa, stop;
 	struct vm_area_struct *vma;
 	long ret = 0;
 
@@ -431,8 +443,14 @@ static long kvm_discard_hva_check(struct mm_struct *mm, unsigned long hva,
 		stop = min(end, vma->vm_end);
 		if (kvm_discard_classify(vma, hva, &stop, true) < KVM_DISCARD_SKIP_LOCKED) {
 			ret = 1;
-			if (is_vm_hugetlb_page(vma))
-				*shift = max(*shift, huge_page_shift(hstate_vma(vma)));
+			if (is_vm_hugetlb_page(vma) && *shift != KVM_DISCARD_NO_CUT) {
+				unsigned int huge = huge_page_shift(hstate_vma(vma));
+
+				if (IS_ALIGNED(gap, 1UL << huge))
+					*shift = max_t(unsigned int, *shift, huge);
+				else
+					*shift = KVM_DISCARD_NO_CUT;
+			}
 		}
 		hva = stop;
 	}
@@ -603,16 +621,16 @@ static noinline_for_stack long kvm_discard_query(struct kvm *kvm)
  * Check one entry before any of its SPTEs are zapped: aligned, non-empty,
  * bounded, all in user memslots, and mapped by the VMM.  @span becomes its
  * gfns, and *@shift log2 of the largest hugetlb page to be dropped in it
- * (0 if none).  Returns whether some of its host memory is to be dropped
- * (its SPTEs are zapped then, also those of skipped pieces, which costs
- * only a fault), or a KVM error code.  mmap_lock is held for read.  Not
- * inlined: its frame would add to the handler's chunk of entries.
+ * (0 if none, KVM_DISCARD_NO_CUT if one is misaligned).  Returns whether
+ * some of its host memory is to be dropped (its SPTEs are zapped then,
+ * also those of skipped pieces, which costs only a fault), or a KVM error
+ * code.  mmap_lock is held for read.  Not inlined: its frame would add to
+ * the handler's chunk of entries.
  */
 static noinline_for_stack long
 kvm_discard_check_entry(struct kvm *kvm, struct kvm_discard_range r,
 			struct kvm_gfn_span *span, u8 *shift)
 {
-	unsigned int huge = 0;
 	struct kvm_discard_piece p;
 	gfn_t gfn, end;
 	long ret, drop = 0;
@@ -622,20 +640,21 @@ kvm_discard_check_entry(struct kvm *kvm, struct kvm_discard_range r,
 	    r.gpa + r.size < r.gpa)
 		return -KVM_EINVAL;
 
+	*shift = 0;
 	end = gpa_to_gfn(r.gpa + r.size);
 	for (gfn = gpa_to_gfn(r.gpa); gfn < end; gfn = p.end) {
 		ret = kvm_discard_piece(kvm, gfn, end, &p);
 		if (ret)
 			return ret;
 		ret = kvm_discard_hva_check(kvm->mm, __gfn_to_hva_memslot(p.slot, gfn),
-					    (p.end - p.start) << PAGE_SHIFT, &huge);
+					    gfn_to_gpa(gfn),
+					    (p.end - p.start) << PAGE_SHIFT, shift);
 		if (ret < 0)
 			return ret;
 		drop |= ret;
 	}
 	span->start = gpa_to_gfn(r.gpa);
 	span->end = end;
-	*shift = huge;
 	return drop;
 }
 
@@ -646,9 +665,10 @@ kvm_discard_check_entry(struct kvm *kvm, struct kvm_discard_range r,
  * aligned to the step size, or to its largest hugetlb page (@shift) if
  * that is larger, so that no huge page is split between two steps (a step
  * of 1 GiB pages is one page); an entry after the first with no such gfn
- * in its part is left to the next step.  Without @resume, an entry is
- * never cut: one that goes beyond ends the step before it, or, if it is
- * the first, is the whole step.  Returns the end of the step (the index
+ * in its part is left to the next step.  Without @resume, or for an entry
+ * with a misaligned huge page (KVM_DISCARD_NO_CUT), an entry is never
+ * cut: one that goes beyond ends the step before it, or, if it is the
+ * first, is the whole step.  Returns the end of the step (the index
  * after its last entry) and sets *@cut to the gfn where its last entry's
  * part in it ends.
  */
@@ -657,10 +677,11 @@ static unsigned int kvm_discard_step_end(const struct kvm_gfn_span *spans,
 					 unsigned int n, bool resume, gfn_t *cut)
 {
 	u64 left = KVM_DISCARD_STEP >> PAGE_SHIFT, align;
+	bool can_cut;
 	unsigned int i;
 	gfn_t at;
 
-	BUILD_BUG_ON(!is_power_of_2(KVM_DISCARD_STEP));
+	BUILD_BUG_ON_NOT_POWER_OF_2(KVM_DISCARD_STEP);
 
 	for (i = first; i < n; i++) {
 		if (spans[i].end - spans[i].start <= left) {
@@ -668,14 +689,17 @@ static unsigned int kvm_discard_step_end(const struct kvm_gfn_span *spans,
 			continue;
 		}
 		at = spans[i].end;
-		if (resume) {
+		can_cut = resume && shift[i] != KVM_DISCARD_NO_CUT;
+		if (can_cut) {
 			align = max_t(u64, KVM_DISCARD_STEP, 1ULL << shift[i]) >> PAGE_SHIFT;
-			/* The first entry reaches the next aligned gfn at least. */
-			at = ALIGN_DOWN(spans[i].start + (i == first ? max(left, align) : left),
-					align);
+			/*
+			 * The first entry reaches the next aligned gfn at
+			 * least (align is no less than left).
+			 */
+			at = ALIGN_DOWN(spans[i].start + (i == first ? align : left), align);
 			at = min(at, spans[i].end);
 		}
-		if (i > first && (!resume || at <= spans[i].start))
+		if (i > first && (!can_cut || at <= spans[i].start))
 			break;
 		*cut = at;
 		return i + 1;
@@ -797,10 +821,12 @@ static void kvm_discard_account(struct kvm *kvm,
  * or skipped (kvm_discard_classify()).  A call does at least one step
  * (unless a fatal signal is pending).  With KVM_DISCARD_RANGES_F_RESUME,
  * if it ends inside an entry, that entry is rewritten in the list as the
- * part not done, and the count, which stops before it, may be 0; without
- * it, entries are never cut, and the count is at least 1.  A later entry
- * that is refused ends the call early; calling again from it returns its
- * error.
+ * part not done, and the count, which stops before it, may be 0 (if that
+ * write fails, a count of 0 is -KVM_EFAULT instead: the entry is left
+ * whole, and a call again redoes its first part, dropping nothing more);
+ * without it, entries are never cut, and the count is at least 1.  A
+ * later entry that is refused ends the call early; calling again from it
+ * returns its error.
  */
 long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 			u64 flags, bool in_smm)
@@ -813,7 +839,7 @@ long kvm_discard_ranges(struct kvm_vcpu *vcpu, u64 list_gpa, u64 count,
 		struct kvm_discard_range r[KVM_DISCARD_CHUNK];
 		struct kvm_gfn_span spans[KVM_DISCARD_CHUNK];
 	} c;
-	u8 shift[KVM_DISCARD_CHUNK];	/* each entry's largest hugetlb page */
+	u8 shift[KVM_DISCARD_CHUNK];	/* per entry: kvm_discard_check_entry() */
 	struct kvm *kvm = vcpu->kvm;
 	u64 budget_ns = (u64)READ_ONCE(discard_budget_us) * NSEC_PER_USEC;
 	u64 start = ktime_get_ns(), ns, dropped, skipped = 0;
