@@ -19,8 +19,8 @@ grep -E 'KTAP|ok |# ' "$VM_LOG"
 fail=0
 grep -q '# page_hinting: pass:5 fail:0 skip:0 total:5' "$VM_LOG" ||
 	{ echo "FAIL: page_hinting did not pass all 5 cases"; fail=1; }
-grep -q '# page_hinting_kvm: pass:9 fail:0 skip:0 total:9' "$VM_LOG" ||
-	{ echo "FAIL: page_hinting_kvm did not pass all 9 cases"; fail=1; }
+grep -q '# page_hinting_kvm: pass:10 fail:0 skip:0 total:10' "$VM_LOG" ||
+	{ echo "FAIL: page_hinting_kvm did not pass all 10 cases"; fail=1; }
 grep -q 'not ok' "$VM_LOG" && { echo "FAIL: a case failed"; fail=1; }
 if vm_console_errors; then echo "FAIL: the kernel complained"; fail=1; fi
 [ $fail = 0 ] && echo "PASS: page_hinting KUnit suites"

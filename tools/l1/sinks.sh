@@ -84,14 +84,18 @@ med() {
 	echo "$m"
 }
 
-# per_gib SINK ORDER KEY SCALE: (median of KEY for SINK - median for the
-# off sink) / GiB returned to L1 (median), divided by SCALE (1000: us to ms).
-# Returned, not hinted: when records are dropped (arrays full at a low
-# min_order) upstream's scan reports the rest through the same sink.
+# per_gib SINK ORDER KEY SCALE [raw]: (median of KEY for SINK - median for
+# the off sink, or 0 with raw) / GiB returned to L1 (median), divided by
+# SCALE (1000: us to ms).  Returned, not hinted: when records are dropped
+# (arrays full at a low min_order) upstream's scan reports the rest
+# through the same sink.
 per_gib() {
-	awk -v a="$(med "$1" "$2" "$3")" -v b="$(med off "${orders%% *}" "$3")" \
+	local base=0
+
+	[ "${5:-}" = raw ] || base=$(med off "${orders%% *}" "$3")
+	awk -v a="$(med "$1" "$2" "$3")" -v b="$base" \
 		-v g="$(med "$1" "$2" returned_kib)" -v sc="$4" '
-		BEGIN { if (g <= 0) { print "-"; exit }
+		BEGIN { if (g <= 0 || a == "-" || b == "-") { print "-"; exit }
 			printf "%.1f\n", (a - b) / sc / (g / 1048576) }'
 }
 
@@ -158,19 +162,13 @@ else
 	# shellcheck disable=SC2059
 	printf "$fmt" row order batches/GiB fill blocks/GiB entries/GiB calls/GiB \
 		steps/GiB discard_ms
-	# gib SINK ORDER KEY SCALE: the median of KEY per GiB returned.
-	gib() {
-		awk -v a="$(med "$1" "$2" "$3")" -v g="$(med "$1" "$2" returned_kib)" -v sc="$4" '
-			BEGIN { if (g <= 0 || a == "-") { print "-"; exit }
-				printf "%.1f\n", a / sc / (g / 1048576) }'
-	}
 	for o in $orders; do
 		# shellcheck disable=SC2059
-		printf "$fmt" "$(label hypercall)" "$o" "$(gib hypercall "$o" batches 1)" \
+		printf "$fmt" "$(label hypercall)" "$o" "$(per_gib hypercall "$o" batches 1 raw)" \
 			"$(awk -v b="$(med hypercall "$o" blocks)" -v n="$(med hypercall "$o" batches)" \
 				'BEGIN { if (n > 0) printf "%.1f", b / n; else print "-" }')" \
-			"$(gib hypercall "$o" blocks 1)" "$(gib hypercall "$o" ranges 1)" \
-			"$(gib hypercall "$o" calls 1)" "$(gib hypercall "$o" steps 1)" \
-			"$(gib hypercall "$o" discard_us 1000)"
+			"$(per_gib hypercall "$o" blocks 1 raw)" "$(per_gib hypercall "$o" ranges 1 raw)" \
+			"$(per_gib hypercall "$o" calls 1 raw)" "$(per_gib hypercall "$o" steps 1 raw)" \
+			"$(per_gib hypercall "$o" discard_us 1000 raw)"
 	done
 fi

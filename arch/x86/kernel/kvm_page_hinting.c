@@ -103,12 +103,26 @@ static int kph_unit_order(long shift)
 }
 
 /*
- * Ask the host its unit, as log2 of bytes.  A version 1 host knows no
- * flag and answers -KVM_EINVAL: it drops base pages, and finishes every
- * entry it begins.  A host that answers is version 2: it takes
- * KVM_DISCARD_RANGES_F_RESUME, and ends a long call inside an entry.
+ * What the host's answer @ret to the query says: its unit, as log2 of
+ * bytes, and whether it takes KVM_DISCARD_RANGES_F_RESUME (*@resume).  A
+ * version 1 host knows no flag and answers -KVM_EINVAL: it drops base
+ * pages, and finishes every entry it begins.  A host that answers is
+ * version 2: it takes the flag, and ends a long call inside an entry.
  * Other errors are returned as they are (-KVM_ENOSYS: not handled for
  * this VM).
+ */
+static long kph_query_answer(long ret, bool *resume)
+{
+	*resume = ret >= 0;
+	return ret == -KVM_EINVAL ? PAGE_SHIFT : ret;
+}
+
+/*
+ * Ask the host its unit (kph_query_answer()).  A VM that migrates to a
+ * version 1 host has its calls with the flag refused (-KVM_EINVAL): the
+ * sink waits a second after the refusal, asks again before its next call
+ * (by then its answer has expired), and hands without the flag until an
+ * answer says otherwise.
  */
 static long kph_query_unit(void)
 {
@@ -116,8 +130,7 @@ static long kph_query_unit(void)
 				  KVM_DISCARD_RANGES_F_QUERY);
 
 	WRITE_ONCE(kph.queries, kph.queries + 1);
-	kph.resume = ret >= 0;
-	return ret == -KVM_EINVAL ? PAGE_SHIFT : ret;
+	return kph_query_answer(ret, &kph.resume);
 }
 
 /*

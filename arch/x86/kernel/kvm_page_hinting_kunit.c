@@ -145,6 +145,27 @@ static void kph_test_unit_order(struct kunit *test)
 }
 
 /*
+ * A host that answers the query takes KVM_DISCARD_RANGES_F_RESUME, even
+ * one that drops nothing now; a version 1 host (-KVM_EINVAL) drops base
+ * pages and does not; one that refuses the query does neither.
+ */
+static void kph_test_query_answer(struct kunit *test)
+{
+	bool resume;
+
+	KUNIT_EXPECT_EQ(test, kph_query_answer(21, &resume), 21);
+	KUNIT_EXPECT_TRUE(test, resume);
+	KUNIT_EXPECT_EQ(test, kph_query_answer(0, &resume), 0);
+	KUNIT_EXPECT_TRUE(test, resume);
+	KUNIT_EXPECT_EQ(test, kph_query_answer(-KVM_EINVAL, &resume), PAGE_SHIFT);
+	KUNIT_EXPECT_FALSE(test, resume);
+	KUNIT_EXPECT_EQ(test, kph_query_answer(-KVM_ENOSYS, &resume), -KVM_ENOSYS);
+	KUNIT_EXPECT_FALSE(test, resume);
+	KUNIT_EXPECT_EQ(test, kph_query_answer(-KVM_EPERM, &resume), -KVM_EPERM);
+	KUNIT_EXPECT_FALSE(test, resume);
+}
+
+/*
  * Blocks below the unit are left out: the blocks of a free list scan at
  * an order below the unit's, or of a pass that began before the unit grew.
  */
@@ -208,6 +229,7 @@ static struct kunit_case kph_test_cases[] = {
 	KUNIT_CASE(kph_test_cut),
 	KUNIT_CASE(kph_test_no_progress),
 	KUNIT_CASE(kph_test_unit_order),
+	KUNIT_CASE(kph_test_query_answer),
 	KUNIT_CASE(kph_test_fits_unit),
 	KUNIT_CASE(kph_test_retry_delay),
 	KUNIT_CASE(kph_test_add_range),
