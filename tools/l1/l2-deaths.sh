@@ -20,11 +20,17 @@
 #   l2-death sink=S run=R outcome=ok|died cause=C secs=T resets=N qemu_rc=RC
 # (C: none, triple-fault, internal-error, panic, oops, reset (a CPU reset
 # after power-on, where L1 has no tracepoints to tell a triple fault),
-# verify-failed, qemu-hung-at-exit (L2 powered off, QEMU did not exit: its
-# threads' states and kernel stacks in L1 are printed), timeout or
-# qemu-exit-N), then l2-deaths-done.
+# verify-failed, qemu-hung-at-exit (L2 powered off, QEMU did not exit),
+# timeout or qemu-exit-N), then l2-deaths-done.  For a QEMU that outlives
+# its time, L1 prints its threads' states and kernel stacks and what its
+# vCPU does in two seconds: the KVM counters that move and, with
+# tracepoints, its exits by reason and the guest RIPs and fault addresses
+# that recur (a fault that never resolves, a guest spinning in its code).
 #
-# Usage: [VERIFY_SECS=S] l2-deaths.sh RUNS [SINK...]   (default: off virtio hypercall)
+# Usage: [VERIFY_SECS=S] [L2_DEADLINE=S] l2-deaths.sh RUNS [SINK...]
+#   (default sinks: off virtio hypercall; L2_DEADLINE, the time a run may
+#   take before it counts as a timeout, defaults to 3 * VERIFY_SECS + 200,
+#   scaled by TIME_SCALE; a short one shows what a timeout prints)
 set -u
 # shellcheck source=tools/guest/lib.sh
 . /usr/lib/hinting/lib.sh
@@ -56,6 +62,51 @@ else
 	echo "l2-deaths: no KVM tracepoints in this L1: QEMU's log and L2's console only"
 	t=
 fi
+
+# KVM's statistics of each VM, per QEMU process, in debugfs.
+[ -d /sys/kernel/debug/kvm ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+# kvm_stats PID: "name value" lines of KVM's statistics of QEMU PID's VM.
+kvm_stats() {
+	local f
+
+	for f in /sys/kernel/debug/kvm/"$1"-*/*; do
+		[ -f "$f" ] && echo "${f##*/} $(cat "$f" 2>/dev/null)"
+	done
+}
+
+# stalled PID: what the vCPU of a QEMU that outlives its time does in two
+# seconds: which of KVM's counters move (faults in a loop, halts, exits
+# of some kind, or none: the guest runs without exiting), and, with
+# tracepoints, its exits by reason and the guest RIPs and fault addresses
+# that recur.
+stalled() {
+	kvm_stats "$1" > /tmp/stall.before
+	if [ -n "$t" ]; then
+		echo 0 > $t/events/kvm/kvm_exit/filter
+		echo 1 > $t/events/kvm/kvm_page_fault/enable
+		echo > $t/trace
+	fi
+	sleep 2
+	if [ -n "$t" ]; then
+		echo 0 > $t/events/kvm/kvm_page_fault/enable
+		cp $t/trace /tmp/stall.trace
+		echo 'exit_reason == 127' > $t/events/kvm/kvm_exit/filter
+	fi
+	echo "  KVM counters that moved in 2 s:"
+	kvm_stats "$1" > /tmp/stall.after
+	awk 'NR == FNR { a[$1] = $2; next }
+		$2 != a[$1] { printf "    %s %+d\n", $1, $2 - a[$1] }' \
+		/tmp/stall.before /tmp/stall.after
+	rm -f /tmp/stall.before /tmp/stall.after
+	[ -n "$t" ] || return 0
+	echo "  exits by reason, the commonest RIPs and fault addresses:"
+	grep -o 'reason [A-Za-z_0-9]*' /tmp/stall.trace | sort | uniq -c | sort -rn | head -5
+	grep -o 'kvm_exit: .* rip 0x[0-9a-f]*' /tmp/stall.trace | grep -o 'rip 0x[0-9a-f]*' |
+		sort | uniq -c | sort -rn | head -3
+	grep -o 'address [0-9a-fx]*' /tmp/stall.trace | sort | uniq -c | sort -rn | head -3
+	rm -f /tmp/stall.trace
+}
 
 # resets NAME: the CPU resets QEMU logged for the run NAME; the first two
 # are at power-on (machine creation and the first system reset), and with
@@ -106,7 +157,7 @@ for ((r = 1; r <= runs; r++)); do
 		fi
 		# QEMU's threads, as L1 sees them, if it outlives its time:
 		# where each one waits (the vCPU's in KVM, say).
-		deadline=$((SECONDS + $(vm_scaled $((verify_secs * 3 + 200)))))
+		deadline=$((SECONDS + $(vm_scaled "${L2_DEADLINE:-$((verify_secs * 3 + 200))}")))
 		while kill -0 "$VM_PID" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
 			sleep 0.2
 		done
@@ -117,6 +168,7 @@ for ((r = 1; r <= runs; r++)); do
 					"wchan $(cat "$task/wchan" 2>/dev/null)"
 				sed 's/^/    /' "$task/stack" 2>/dev/null
 			done
+			stalled "$VM_PID"
 		fi
 		vm_wait_exit 1
 		rc=$?
