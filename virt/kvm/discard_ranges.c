@@ -105,9 +105,9 @@ MODULE_PARM_DESC(discard_budget_us,
  * overrun by one step, and each step costs a remote TLB flush and a walk
  * of the VMAs.  64 MiB of base pages is some 16K page table entries to
  * clear and pages to free, roughly the 2 ms of the default budget on
- * current hardware (an estimate: under nested TCG here a step takes 23 to
- * 30 ms, tools/l1/discard-bench.sh); hugetlb memory drops far faster (a
- * call of one or two steps took 3 to 4 ms there).  A guest that hands a
+ * current hardware (an estimate: under nested TCG a step takes 11 to
+ * 30 ms, by machine, tools/l1/discard-bench.sh); hugetlb memory drops far
+ * faster (a call of one or two steps took 3 to 4 ms there).  A guest that hands a
  * free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
  */
 #define KVM_DISCARD_STEP	SZ_64M
