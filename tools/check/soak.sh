@@ -76,7 +76,7 @@ t l2-hinting 420 "" "L2 under our KVM: the hypercall and the virtio sink return 
 t sink-cost 300 "" "L2 under our KVM: each sink's host cost (exits, CPU) is measured on its own path" \
 	tools/check/test_sink_cost.sh
 l2_runs=${L2_RUNS:-10}
-t l2-deaths $((l2_runs * 3 * 105 + 400)) "" "L2 deaths per sink and with hinting off, and what of" \
+t l2-deaths $((l2_runs * 4 * 105 + 400)) "" "L2 deaths per sink and with hinting off, and what of" \
 	tools/check/test_l2_deaths.sh "$l2_runs"
 
 # The figures each test printed.

@@ -25,10 +25,12 @@
 # its time, L1 prints its threads' states and kernel stacks and what its
 # vCPU does in two seconds: the KVM counters that move and, with
 # tracepoints, its exits by reason and the guest RIPs and fault addresses
-# that recur (a fault that never resolves, a guest spinning in its code).
+# that recur (a fault that never resolves, a guest spinning in its code;
+# L2 boots with nokaslr, so that build/obj-guest/System.map names them).
 #
 # Usage: [VERIFY_SECS=S] [L2_DEADLINE=S] l2-deaths.sh RUNS [SINK...]
-#   (default sinks: off virtio hypercall; L2_DEADLINE, the time a run may
+#   (default sinks: off upstream virtio hypercall, see l2_sink_cmdline;
+#   L2_DEADLINE, the time a run may
 #   take before it counts as a timeout, defaults to 3 * VERIFY_SECS + 200,
 #   scaled by TIME_SCALE; a short one shows what a timeout prints)
 set -u
@@ -41,7 +43,7 @@ trap vm_stop EXIT
 
 runs=${1:-10}
 shift
-sinks=${*:-off virtio hypercall}
+sinks=${*:-off upstream virtio hypercall}
 verify_secs=${VERIFY_SECS:-15}
 balloon="-device virtio-balloon-pci,free-page-reporting=on"
 job=$(l2_verify_job "$verify_secs")
@@ -145,7 +147,8 @@ for ((r = 1; r <= runs; r++)); do
 	for s in $sinks; do
 		cmdline=$(l2_sink_cmdline "$s") ||
 			{ echo "l2-deaths: no sink $s" >&2; exit 2; }
-		cmdline="$cmdline $L2_AGGRESSIVE"
+		# nokaslr: the RIPs a stall prints are those of L2's System.map.
+		cmdline="$cmdline $L2_AGGRESSIVE nokaslr"
 		name=$s-$r
 		[ -z "$t" ] || echo > $t/trace
 		start=$SECONDS
@@ -181,7 +184,15 @@ for ((r = 1; r <= runs; r++)); do
 			echo "l2-deaths: $name died ($c) after $((SECONDS - start)) s:"
 			grep -v '^#\|^ *$' "/tmp/trace.$name" 2>/dev/null | tail -5
 			tail -20 "/tmp/l2/$name.qemu-d.log" 2>/dev/null
-			l2_show_console "$VM_LOG" | tail -15
+			# L2's console from its first report of a kernel error
+			# on (the whole report, up to 120 lines), else its end.
+			first=$(grep -n -m1 -E 'BUG:|Oops|WARNING:|general protection|double fault|Kernel panic' \
+				"$VM_LOG" | cut -d: -f1)
+			if [ -n "$first" ]; then
+				l2_show_console "$VM_LOG" | tail -n "+$((first > 20 ? first - 20 : 1))" | head -120
+			else
+				l2_show_console "$VM_LOG" | tail -15
+			fi
 		fi
 		mark "l2-death sink=$s run=$r outcome=$outcome cause=$c secs=$((SECONDS - start))" \
 			"resets=$(resets "$name") qemu_rc=$rc"

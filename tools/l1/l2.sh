@@ -18,8 +18,10 @@
 # for L1's.
 #
 # l2_sink_cmdline SINK: L2's kernel command line for a sink: hypercall,
-# virtio (kvm_page_hinting off) or off (hinting off; upstream page
-# reporting still runs).  Fails for another name.
+# virtio (kvm_page_hinting off), off (hinting off; upstream page
+# reporting still runs) or upstream (hinting off, upstream page reporting
+# as aggressive as L2_AGGRESSIVE makes hinting: order 0, 1 ms delay).
+# Fails for another name.
 #
 # l2_verify_job SECS: the job of a verify boot (hinting-e2e.sh,
 # l2-deaths.sh): stress-ng --verify and pagecheck for SECS seconds, with
@@ -53,6 +55,8 @@ l2_sink_cmdline() {
 	hypercall) echo "page_hinting.enabled=1" ;;
 	virtio) echo "page_hinting.enabled=1 kvm_page_hinting.enabled=0" ;;
 	off) echo "page_hinting.enabled=0" ;;
+	upstream) echo "page_hinting.enabled=0 page_reporting.page_reporting_order=0" \
+		"page_reporting.delay_ms=1" ;;
 	*) return 1 ;;
 	esac
 }
