@@ -30,9 +30,9 @@
 #
 # Usage: [VERIFY_SECS=S] [L2_DEADLINE=S] l2-deaths.sh RUNS [SINK...]
 #   (default sinks: off upstream virtio hypercall, see l2_sink_cmdline;
-#   L2_DEADLINE, the time a run may
-#   take before it counts as a timeout, defaults to 3 * VERIFY_SECS + 200,
-#   scaled by TIME_SCALE; a short one shows what a timeout prints)
+#   L2_DEADLINE, the time a run may take before it counts as a timeout,
+#   defaults to 3 * VERIFY_SECS + 200, scaled by TIME_SCALE; a short one
+#   shows what a timeout prints)
 set -u
 # shellcheck source=tools/guest/lib.sh
 . /usr/lib/hinting/lib.sh
