@@ -98,17 +98,17 @@ MODULE_PARM_DESC(discard_budget_us,
  * step ends (kvm_discard_step_end()); for one that does not, as in
  * version 1, a larger entry is one step, as is one over hugetlb pages that
  * no cut at an aligned gfn keeps whole (KVM_DISCARD_NO_CUT), which only a
- * VMM that maps them askew makes.  The budget is checked before
- * each step, and a step once begun is finished, so that a call that
- * returns early has done exactly the entries it counts and the part of the
- * next one that it writes back.  The size is a trade: the budget can be
+ * VMM that maps them askew makes.  The budget is checked before each
+ * step, and a step once begun is finished, so that a call that returns
+ * early has done exactly the entries it counts and the part of the next
+ * one that it writes back.  The size is a trade: the budget can be
  * overrun by one step, and each step costs a remote TLB flush and a walk
  * of the VMAs.  64 MiB of base pages is some 16K page table entries to
  * clear and pages to free, roughly the 2 ms of the default budget on
  * current hardware (an estimate: under nested TCG a step takes 11 to
  * 30 ms, by machine, tools/l1/discard-bench.sh); hugetlb memory drops far
- * faster (a call of one or two steps took 3 to 4 ms there).  A guest that hands a
- * free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
+ * faster (a call of one or two steps took 3 to 4 ms there).  A guest that
+ * hands a free GiB in full batches of 32 4 MiB blocks so costs 16 steps.
  */
 #define KVM_DISCARD_STEP	SZ_64M
 /*

@@ -799,12 +799,17 @@ static unsigned int get_budget_us(void)
 	return us;
 }
 
-static void set_budget_us(unsigned int us)
+/* Set kvm.discard_budget_us; whether it was written. */
+static bool write_budget_us(unsigned int us)
 {
 	FILE *f = fopen(BUDGET_PARAM, "w");
 
-	TEST_ASSERT(f && fprintf(f, "%u", us) > 0 && !fclose(f),
-		    "kvm.discard_budget_us: %s", strerror(errno));
+	return f && fprintf(f, "%u", us) > 0 && !fclose(f);
+}
+
+static void set_budget_us(unsigned int us)
+{
+	TEST_ASSERT(write_budget_us(us), "kvm.discard_budget_us: %s", strerror(errno));
 }
 
 /*
@@ -814,17 +819,18 @@ static void set_budget_us(unsigned int us)
  */
 static unsigned int saved_budget_us = UINT_MAX;
 
+/* kvm.discard_budget_us=0: every call returns after its first step. */
+static void zero_budget(void)
+{
+	saved_budget_us = get_budget_us();
+	set_budget_us(0);
+}
+
 static void restore_budget(void)
 {
-	FILE *f;
-
 	if (saved_budget_us == UINT_MAX)
 		return;
-	f = fopen(BUDGET_PARAM, "w");
-	if (f) {
-		fprintf(f, "%u", saved_budget_us);
-		fclose(f);
-	}
+	write_budget_us(saved_budget_us);
 	saved_budget_us = UINT_MAX;
 }
 
@@ -938,8 +944,7 @@ static void test_partial_call(void)
 	add_big_region(vm, VM_MEM_SRC_ANONYMOUS, 2 * HOST_STEP + 8 * SZ_1M);
 	set_range(0, TEST_GPA, PAGE_SIZE);
 	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 1), 1);
-	saved_budget_us = get_budget_us();
-	set_budget_us(0);
+	zero_budget();
 	for (round = 0; round < 3; round++) {
 		uint64_t before = cut;
 
@@ -1101,8 +1106,7 @@ static void test_misaligned_hugetlb(void)
 	TEST_ASSERT_EQ(run_op(vm, vcpu, OP_FILL, 5, gpa, size / PAGE_SIZE, 0), 0);
 	set_range(0, TEST_GPA, SZ_1M);
 	set_range(1, gpa, size);
-	saved_budget_us = get_budget_us();
-	set_budget_us(0);
+	zero_budget();
 	steps = vm_get_stat(vm, "discard_steps");
 	TEST_ASSERT_EQ(hint(vm, vcpu, 0, 2), 1);
 	TEST_ASSERT_EQ(hint(vm, vcpu, 1, 1), 1);
