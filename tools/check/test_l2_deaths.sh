@@ -35,11 +35,11 @@ if grep -q 'cause=verify-failed' <<< "$rows"; then
 	grep 'cause=verify-failed' <<< "$rows"
 	fail=1
 fi
-off=$(awk '($1 == "sink=off" || $1 == "sink=upstream") && $3 != "outcome=ok" { print $4 }' \
+controls=$(awk '($1 == "sink=off" || $1 == "sink=upstream") && $3 != "outcome=ok" { print $4 }' \
 	<<< "$rows" | sort -u)
 while read -r c; do
 	[ -z "$c" ] || [ "$c" = cause=verify-failed ] && continue
-	grep -qx "$c" <<< "$off" && continue
+	grep -qx "$c" <<< "$controls" && continue
 	echo "FAIL: with hinting, L2 died of ${c#cause=}, which no control died of:"
 	grep " $c " <<< "$rows"
 	fail=1
