@@ -28,6 +28,9 @@
 #   make peers       every upstream x86_64 KVM selftest in L1 on the unpatched
 #                    kernel and on ours: none that passes there may fail on
 #                    ours (NPT=0 for the shadow MMU; PEER_TIMEOUT=120)
+#   make debian-config  the directories the series touches, built at W=1
+#                    with Debian's own 6.12 config plus our options: no new
+#                    warning against the pristine tree (in make check)
 #   make series      the two patch series for upstream, git format-patch
 #                    style, in build/series/{mm,kvm} (tools/series/)
 #   make series-check  git am them onto a pristine linux-source-6.12 tree,
@@ -201,6 +204,9 @@ ifeq ($(NESTED),1)
 	@tools/l1/discard-bench.sh
 endif
 
+debian-config: deps
+	@tools/check/test_debian_config.sh
+
 # The reliability tests of make check at soak lengths (tools/check/soak.sh
 # reads SOAK_MIN, FUZZ_CALLS, ROUNDS and CONCURRENT from the environment).
 soak: nested-deps
@@ -227,4 +233,5 @@ distclean:
 	rm -rf $(B)
 
 .PHONY: all deps tree config kernel initramfs tools run demo check check-repeat bench clean distclean \
-	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-backings l2-hinting nested-deps soak peers series series-check
+	kvm-selftests l1-initramfs l1-selftests l2-smoke l2-backings l2-hinting nested-deps soak peers series series-check \
+	debian-config

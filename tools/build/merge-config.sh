@@ -1,14 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Make a .config from tinyconfig plus the given fragments, then check that
-# every option the fragments ask for survived.  merge_config.sh silently drops
+# Make a .config from tinyconfig (or from the config given with --base)
+# plus the given fragments, then check that every option the fragments ask
+# for survived.  merge_config.sh silently drops
 # an option whose dependencies are missing, and a kernel that quietly lacks
 # what a test relies on is worse than a build that fails.
 #
-# Usage: merge-config.sh SRC_DIR OBJ_DIR FRAGMENT...
+# Usage: merge-config.sh [--base CONFIG] SRC_DIR OBJ_DIR FRAGMENT...
 set -euo pipefail
 
+base=
+if [ "${1:-}" = --base ]; then
+	base=$2
+	shift 2
+fi
 src=$1 obj=$2
 shift 2
 mkdir -p "$obj"
@@ -17,7 +23,11 @@ frags=()
 for f in "$@"; do frags+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"); done
 set -- "${frags[@]}"
 
-make -s -C "$src" O="$obj" tinyconfig >/dev/null
+if [ -n "$base" ]; then
+	cp "$base" "$obj/.config"
+else
+	make -s -C "$src" O="$obj" tinyconfig >/dev/null
+fi
 (cd "$src" && scripts/kconfig/merge_config.sh -m -O "$obj" "$obj/.config" "$@") >"$obj/merge.log" 2>&1 ||
 	{ cat "$obj/merge.log" >&2; exit 1; }
 make -s -C "$src" O="$obj" olddefconfig >/dev/null
