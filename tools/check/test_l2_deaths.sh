@@ -3,7 +3,7 @@
 #
 # How often L2 guests die under our KVM in L1 (nested TCG), per sink and
 # with hinting off, and of what (tools/l1/l2-deaths.sh): RUNS verify boots
-# of each, taking turns.  Two controls run no code of ours in L2: off
+# of each, taking turns.  Two controls run with hinting off in L2: off
 # (upstream page reporting at its defaults) and upstream (page reporting
 # as aggressive as the sinks' hinting, so that L1 drops and refaults L2's
 # memory as often).  Prints one row per sink: runs, deaths, and the
