@@ -114,6 +114,32 @@ struct ph_cpu {
 
 static DEFINE_PER_CPU(struct ph_cpu, ph_cpu);
 
+/*
+ * The CPUs whose arrays hold records.  A CPU sets its bit with its first
+ * record since it was drained, interrupts off; the drain clears it once the
+ * array is empty, on that CPU (or in the worker, once the CPU is dead).  A
+ * pass visits these CPUs only, so that its cost follows the records, not
+ * the number of CPUs.
+ */
+static struct cpumask ph_cpus_recorded;
+
+/*
+ * Where passes drain the records to: the worker's, kept from pass to pass
+ * and grown to the most records a pass has found, so that a pass neither
+ * allocates nor zeroes memory in proportion to the number of CPUs.  It
+ * holds at most nr_cpu_ids * PH_CPU_RECORDS ranges, for a pass that found
+ * every array full.
+ */
+static struct ph_range *ph_drained;
+static unsigned int ph_drained_max;
+
+/* One drain: CPUs claim slots of @buf concurrently, in their IPIs. */
+struct ph_drain {
+	struct ph_range *buf;
+	unsigned int max;
+	atomic_t claimed;	/* may exceed @max: the rest found no slot */
+};
+
 enum ph_stat {
 	PH_CAPTURED,
 	PH_DROPPED_FULL,
@@ -127,6 +153,7 @@ enum ph_stat {
 	PH_ERRORS,
 	PH_PASSES,
 	PH_REUSED,
+	PH_PASS_NS,
 	PH_NR_STATS
 };
 
@@ -217,6 +244,8 @@ void __page_hinting_record(unsigned long pfn, unsigned int order)
 	pc = this_cpu_ptr(&ph_cpu);
 	fill = pc->fill;
 	if (likely(fill < PH_CPU_RECORDS)) {
+		if (!fill)
+			cpumask_set_cpu(smp_processor_id(), &ph_cpus_recorded);
 		pc->rec[fill] = ph_rec_pack(pfn, order);
 		pc->fill = fill + 1;
 		__this_cpu_inc(ph_stats.v[PH_CAPTURED]);
@@ -297,50 +326,82 @@ bool page_hinting_scan_due(void)
 	return true;
 }
 
-/* Move the records of @pc to @dst; @pc's CPU cannot add records meanwhile. */
-static void ph_drain_cpu(struct ph_cpu *pc, struct ph_range *dst)
+/*
+ * Move the records of CPU @cpu's array @pc to the slots of @d it claims,
+ * the newest first; those that find no slot stay for the next pass.  The
+ * CPU cannot add records meanwhile: this runs there with interrupts off,
+ * or once it is dead.
+ */
+static void ph_drain_cpu(struct ph_cpu *pc, int cpu, struct ph_drain *d)
 {
-	unsigned int i;
+	unsigned int fill = pc->fill, first, take, i;
 
-	for (i = 0; i < pc->fill; i++)
-		ph_rec_unpack(pc->rec[i], &dst[i]);
-	pc->fill = 0;
-}
-
-static bool ph_cpu_has_records(int cpu, void *buf)
-{
-	return READ_ONCE(per_cpu(ph_cpu, cpu).fill);
+	first = atomic_fetch_add(fill, &d->claimed);
+	take = first < d->max ? min(fill, d->max - first) : 0;
+	for (i = 0; i < take; i++)
+		ph_rec_unpack(pc->rec[fill - take + i], &d->buf[first + i]);
+	pc->fill = fill - take;
+	if (!pc->fill)
+		cpumask_clear_cpu(cpu, &ph_cpus_recorded);
 }
 
 /* Runs on each CPU with records, interrupts off: nothing can interleave. */
-static void ph_drain_local(void *buf)
+static void ph_drain_local(void *d)
 {
-	ph_drain_cpu(this_cpu_ptr(&ph_cpu),
-		     (struct ph_range *)buf + smp_processor_id() * PH_CPU_RECORDS);
+	ph_drain_cpu(this_cpu_ptr(&ph_cpu), smp_processor_id(), d);
 }
 
 /*
- * Collect every CPU's records into @buf, PH_CPU_RECORDS slots per CPU id;
- * slots left empty stay zero, an empty range that compression drops.
+ * Collect the records of the CPUs that have some into @d.  The CPUs claim
+ * consecutive slots, so the first ranges of @d->buf are the records, as
+ * many as fit.  Return: their number, and in *@left whether some did not
+ * fit.
  */
-static void ph_drain_all(struct ph_range *buf)
+static unsigned int ph_drain_all(struct ph_drain *d, bool *left)
 {
+	unsigned int claimed;
 	int cpu;
 
+	atomic_set(&d->claimed, 0);
 	cpus_read_lock();
-	on_each_cpu_cond(ph_cpu_has_records, ph_drain_local, buf, true);
+	on_each_cpu_mask(&ph_cpus_recorded, ph_drain_local, d, true);
 	/*
 	 * With CPU hotplug excluded, an offline CPU is dead and cannot add
 	 * records: its array is drained from here, so nothing recorded on a
 	 * CPU that went away is lost.
 	 */
-	for_each_possible_cpu(cpu) {
-		struct ph_cpu *pc = per_cpu_ptr(&ph_cpu, cpu);
-
-		if (!cpu_online(cpu) && pc->fill)
-			ph_drain_cpu(pc, buf + cpu * PH_CPU_RECORDS);
-	}
+	for_each_cpu_andnot(cpu, &ph_cpus_recorded, cpu_online_mask)
+		ph_drain_cpu(per_cpu_ptr(&ph_cpu, cpu), cpu, d);
 	cpus_read_unlock();
+	claimed = atomic_read(&d->claimed);
+	*left = claimed > d->max;
+	return min(claimed, d->max);
+}
+
+/*
+ * Make ph_drained hold the records the CPUs have now, with room for half
+ * as many again recorded until the drain, in whole arrays.  Return: false
+ * if there is no buffer at all; a buffer that could not grow drains what
+ * fits, and the rest waits in the arrays.
+ */
+static bool ph_drained_reserve(void)
+{
+	unsigned int want = 0, most = nr_cpu_ids * PH_CPU_RECORDS;
+	struct ph_range *buf;
+	int cpu;
+
+	for_each_cpu(cpu, &ph_cpus_recorded)
+		want += READ_ONCE(per_cpu(ph_cpu, cpu).fill);
+	if (want <= ph_drained_max)
+		return true;
+	want = min(most, round_up(want + want / 2, PH_CPU_RECORDS));
+	buf = kvmalloc_array(want, sizeof(*buf), GFP_KERNEL);
+	if (buf) {
+		kvfree(ph_drained);
+		ph_drained = buf;
+		ph_drained_max = want;
+	}
+	return !!ph_drained;
 }
 
 struct ph_batch {
@@ -352,6 +413,8 @@ struct ph_batch {
 	unsigned int nents;
 	unsigned int max;
 	unsigned int order;	/* min_order for this pass */
+	unsigned long hinted;	/* pages the device took in this pass */
+	u64 report_ns;		/* time spent in the device's report() */
 };
 
 /*
@@ -435,7 +498,7 @@ static int ph_flush(struct ph_batch *b)
 	struct scatterlist *sg;
 	unsigned long pages = 0;
 	unsigned int i;
-	u64 start;
+	u64 start, ns;
 	int err;
 
 	if (!b->nents)
@@ -447,12 +510,15 @@ static int ph_flush(struct ph_batch *b)
 	/* report() sleeps: no lock is held here. */
 	start = ktime_get_ns();
 	err = b->prdev->report(b->prdev, sg, b->nents);
-	trace_page_hinting_handoff(b->nents, pages, ktime_get_ns() - start, err);
+	ns = ktime_get_ns() - start;
+	b->report_ns += ns;
+	trace_page_hinting_handoff(b->nents, pages, ns, err);
 	if (err) {
 		ph_count(PH_ERRORS, 1);
 	} else {
 		ph_count(PH_HANDOFFS, 1);
 		ph_count(PH_HINTED_PAGES, pages);
+		b->hinted += pages;
 	}
 
 	spin_lock_irq(&b->zone->lock);
@@ -560,7 +626,6 @@ static void ph_wait_again(const struct ph_range *aged, size_t nr,
 int page_hinting_report(struct page_reporting_dev_info *prdev,
 			struct scatterlist *sgl)
 {
-	size_t n = (size_t)nr_cpu_ids * PH_CPU_RECORDS, i, nr_aged;
 	struct ph_batch b = {
 		.prdev = prdev,
 		.sgl = sgl,
@@ -570,20 +635,23 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		.order = max(READ_ONCE(page_hinting_min_order),
 			     READ_ONCE(prdev->order)),
 	};
-	struct ph_range *buf, *aged = NULL, *waiting = NULL;
-	unsigned long hinted;
+	struct ph_range *aged = NULL, *waiting = NULL;
+	u64 start = ktime_get_ns();
+	struct ph_drain d;
+	size_t n, i, nr_aged;
+	bool left;
 	int err = 0;
 
-	buf = kvcalloc(n, sizeof(*buf), GFP_KERNEL);
-	if (!buf) {
+	if (!ph_drained_reserve()) {
 		/* The records stay in their arrays for the next pass. */
 		ph_count(PH_ERRORS, 1);
 		return -ENOMEM;
 	}
 	ph_adapt();
-	hinted = ph_stat_sum(PH_HINTED_PAGES);
-	ph_drain_all(buf);
-	n = ph_compress(buf, n, b.order);
+	d.buf = ph_drained;
+	d.max = ph_drained_max;
+	n = ph_drain_all(&d, &left);
+	n = ph_compress(ph_drained, n, b.order);
 	ph_count(PH_CANDIDATES, n);
 	ph_count(PH_PASSES, 1);
 
@@ -603,10 +671,9 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		waiting = NULL;
 		n = 0;
 	}
-	nr_aged = aged ? ph_subtract(ph_waiting, ph_nr_waiting, buf, n, aged) : 0;
+	nr_aged = aged ? ph_subtract(ph_waiting, ph_nr_waiting, ph_drained, n, aged) : 0;
 	if (waiting)
-		memcpy(waiting, buf, n * sizeof(*waiting));
-	kvfree(buf);
+		memcpy(waiting, ph_drained, n * sizeof(*waiting));
 	kvfree(ph_waiting);
 	ph_waiting = waiting;
 	ph_nr_waiting = n;
@@ -627,11 +694,16 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 	}
 	kvfree(aged);
 
-	/* The candidates now waiting need a pass of their own. */
-	if (ph_nr_waiting)
+	/*
+	 * The candidates now waiting need a pass of their own, and so do
+	 * records that found no room in the drain.
+	 */
+	if (ph_nr_waiting || left)
 		__page_reporting_notify();
 
-	ph_last_hinted = ph_stat_sum(PH_HINTED_PAGES) - hinted;
+	ph_last_hinted = b.hinted;
+	/* The pass's own work: the device's time is the host's, not ours. */
+	ph_count(PH_PASS_NS, ktime_get_ns() - start - b.report_ns);
 	ph_last_pass = jiffies;
 	trace_page_hinting_pass(n, nr_aged, ph_last_hinted,
 				ph_effective_delay_ms(), err);
@@ -780,6 +852,7 @@ PH_STAT(skipped_offline, PH_SKIPPED_OFFLINE, 1);
 PH_STAT(errors, PH_ERRORS, 1);
 PH_STAT(passes, PH_PASSES, 1);
 PH_STAT(reused_pages, PH_REUSED, 1);
+PH_STAT(pass_ns, PH_PASS_NS, 1);
 
 static ssize_t effective_delay_ms_show(struct kobject *kobj,
 				       struct kobj_attribute *attr, char *buf)
@@ -823,6 +896,7 @@ static struct attribute *ph_attrs[] = {
 	&errors_attr.attr,
 	&passes_attr.attr,
 	&reused_pages_attr.attr,
+	&pass_ns_attr.attr,
 	&effective_delay_ms_attr.attr,
 	&fill_attr.attr,
 	NULL,

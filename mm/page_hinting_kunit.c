@@ -11,20 +11,24 @@
  */
 #include <kunit/test.h>
 
-/* Drain every CPU's records; returns the number of non-empty ranges. */
-static size_t ph_test_drain(struct kunit *test, struct ph_range **out)
+/* Drain at most @max records into *@out; returns how many were drained. */
+static unsigned int ph_test_drain_max(struct kunit *test, struct ph_range **out,
+				      unsigned int max, bool *left)
 {
-	size_t n = (size_t)nr_cpu_ids * PH_CPU_RECORDS, i, used = 0;
-	struct ph_range *buf = kunit_kcalloc(test, n, sizeof(*buf), GFP_KERNEL);
+	struct ph_drain d = { .max = max };
 
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	ph_drain_all(buf);
-	for (i = 0; i < n; i++) {
-		if (buf[i].start < buf[i].end)
-			buf[used++] = buf[i];
-	}
-	*out = buf;
-	return used;
+	d.buf = kunit_kcalloc(test, max ?: 1, sizeof(*d.buf), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d.buf);
+	*out = d.buf;
+	return ph_drain_all(&d, left);
+}
+
+/* Drain every CPU's records; returns their number. */
+static unsigned int ph_test_drain(struct kunit *test, struct ph_range **out)
+{
+	bool left;
+
+	return ph_test_drain_max(test, out, nr_cpu_ids * PH_CPU_RECORDS, &left);
 }
 
 static int ph_test_init(struct kunit *test)
@@ -61,7 +65,45 @@ static void ph_test_fill_drain(struct kunit *test)
 	}
 	for_each_possible_cpu(cpu)
 		KUNIT_EXPECT_EQ(test, per_cpu(ph_cpu, cpu).fill, 0);
+	KUNIT_EXPECT_TRUE(test, cpumask_empty(&ph_cpus_recorded));
 	KUNIT_EXPECT_EQ(test, ph_test_drain(test, &buf), 0);
+}
+
+/*
+ * Only the CPUs that recorded are drained, and a drain with fewer slots
+ * than records leaves the rest, the oldest, on their CPU for the next one.
+ */
+static void ph_test_drain_partial(struct kunit *test)
+{
+	unsigned long base = 0x300000;
+	struct ph_range *buf;
+	unsigned int i, n;
+	bool left;
+	int cpu;
+
+	preempt_disable();
+	cpu = smp_processor_id();
+	for (i = 0; i < 10; i++)
+		__page_hinting_record(base + i * 512, 9);
+	preempt_enable();
+	KUNIT_EXPECT_EQ(test, cpumask_weight(&ph_cpus_recorded), 1);
+	KUNIT_EXPECT_TRUE(test, cpumask_test_cpu(cpu, &ph_cpus_recorded));
+
+	n = ph_test_drain_max(test, &buf, 4, &left);
+	KUNIT_EXPECT_EQ(test, n, 4);
+	KUNIT_EXPECT_TRUE(test, left);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, buf[i].start, base + (6 + i) * 512);
+	KUNIT_EXPECT_EQ(test, per_cpu(ph_cpu, cpu).fill, 6);
+	KUNIT_EXPECT_TRUE(test, cpumask_test_cpu(cpu, &ph_cpus_recorded));
+
+	n = ph_test_drain_max(test, &buf, 6, &left);
+	KUNIT_EXPECT_EQ(test, n, 6);
+	KUNIT_EXPECT_FALSE(test, left);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, buf[i].start, base + i * 512);
+	KUNIT_EXPECT_EQ(test, per_cpu(ph_cpu, cpu).fill, 0);
+	KUNIT_EXPECT_TRUE(test, cpumask_empty(&ph_cpus_recorded));
 }
 
 static void ph_test_overflow(struct kunit *test)
@@ -303,6 +345,7 @@ static void ph_test_refused(struct kunit *test)
 
 static struct kunit_case ph_test_cases[] = {
 	KUNIT_CASE(ph_test_fill_drain),
+	KUNIT_CASE(ph_test_drain_partial),
 	KUNIT_CASE(ph_test_overflow),
 	KUNIT_CASE(ph_test_free_block),
 	KUNIT_CASE(ph_test_aging),

@@ -20,10 +20,16 @@
 #     hinted and faulted back in again and again; this includes the host's
 #     side.  Under TCG identical runs vary a lot (FACTS.md: 3x): read the
 #     spread before the ratio.
+#  3. (--only vcpus) pfbench under -icount as in 1, with 2 processes, at
+#     2, 16 and 64 vCPUs (--vcpus), hinting against reporting-off: the
+#     overhead per page, and the guest time of a pass (pass_ns / passes),
+#     which must not grow with vCPUs that record nothing.  Under -icount
+#     the vCPUs run in turn on one host thread: keep --loops small.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-runs=3 secs=15 mem=1024 loops=60 which="pfbench churn"
+runs=3 secs=15 mem=1024 loops=60 which="pfbench churn" vcpus="2 16 64"
+out=$top/build/bench pf_mib=64
 workload_args="--vm 2 --vm-bytes 256M"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -32,8 +38,11 @@ while [ $# -gt 0 ]; do
 	--loops) loops=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--only) which=$2; shift ;;
+	--vcpus) vcpus=$2; shift ;;
+	--out) out=$2; shift ;;
+	--pf-mib) pf_mib=$2; shift ;;
 	-h|--help)
-		echo "usage: bench.sh [--runs N] [--seconds S] [--loops N] [--mem MIB] [--only pfbench|churn]"
+		echo "usage: bench.sh [--runs N] [--seconds S] [--loops N] [--mem MIB] [--only pfbench|churn|vcpus] [--vcpus \"2 16 64\"] [--out DIR] [--pf-mib MIB]"
 		exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -43,7 +52,6 @@ done
 MEM=$mem SMP=2
 . "$top/tools/vm/vm.sh"
 trap vm_stop EXIT
-out=$top/build/bench
 mkdir -p "$out"
 
 # name | QEMU arguments | kernel command line
@@ -54,7 +62,7 @@ configs=(
 	"reporting-250ms|$balloon=on|page_reporting.delay_ms=250"
 	"page-hinting|$balloon=on|page_hinting.enabled=1"
 )
-stats='for f in hinted_bytes reused_pages; do mark "$f=$(cat /sys/kernel/mm/page_hinting/$f)"; done'
+stats='for f in hinted_bytes reused_pages passes pass_ns; do mark "$f=$(cat /sys/kernel/mm/page_hinting/$f)"; done'
 
 # bench NAME EXTRA_QEMU_ARGS JOB METRIC_AWK: boot each configuration $runs
 # times with JOB and collect the number METRIC_AWK prints from the console
@@ -62,7 +70,7 @@ stats='for f in hinted_bytes reused_pages; do mark "$f=$(cat /sys/kernel/mm/page
 # The runs are interleaved (run 1 of every configuration, then run 2, ...)
 # so that a drift in the host's speed over the benchmark spreads over all
 # configurations instead of favouring the first.
-declare -A results hinted reused
+declare -A results hinted reused passcost
 bench() {
 	local bname=$1 extra=$2 job=$3 metric=$4 c name qargs cmdline r v
 
@@ -81,6 +89,8 @@ $stats" "$qargs $extra" "$cmdline"
 			results[$name]+="$v "
 			hinted[$name]+="$(vm_mark_values hinted_bytes | awk '{ printf "%d", $1 / 1048576 }') "
 			reused[$name]+="$(vm_mark_values reused_pages | awk '{ printf "%d", $1 / 256 }') "
+			passcost[$name]+="$(paste <(vm_mark_values pass_ns) <(vm_mark_values passes) |
+				awk '{ printf "%.0f", $2 ? $1 / $2 / 1000 : 0 }') "
 		done
 	done
 }
@@ -118,17 +128,51 @@ table() {
 	echo "($unit)"
 }
 
+# pfbench's figure: guest ns per page.
+pf_metric='/^pfbench / { for (i = 1; i <= NF; i++) if ($i ~ /^ns_per_page=/) { sub(/.*=/, "", $i); print $i } }'
+
 if [[ " $which " = *" pfbench "* ]]; then
 	# -icount shift=0: one instruction is one guest nanosecond; sleep=off
 	# lets idle guest time pass without waiting, so it does not depend on
 	# the host's speed either.
 	bench pfbench "-icount shift=0,sleep=off" \
 		"run_workload pfbench -p 2 -m 64 -n $loops" \
-		'/^pfbench / { for (i = 1; i <= NF; i++) if ($i ~ /^ns_per_page=/) { sub(/.*=/, "", $i); print $i } }'
+		"$pf_metric"
 	echo
 	echo "pfbench -p 2 -m 64 -n $loops under -icount shift=0,sleep=off: guest ns per page mapped, touched and unmapped"
 	echo "(lower is better); $runs boot(s) each; ${mem} MiB guest, 2 vCPUs, QEMU TCG"
 	table "guest instructions per page; the host's drop and refault cost is not in it" 1
+	echo
+fi
+
+if [[ " $which " = *" vcpus "* ]]; then
+	all=("${configs[@]}")
+	configs=("${all[0]}" "${all[3]}")
+	rows=()
+	for SMP in $vcpus; do
+		export SMP
+		results=() hinted=() reused=() passcost=()
+		bench "pfbench-smp$SMP" "-icount shift=0,sleep=off" \
+			"run_workload pfbench -p 2 -m $pf_mib -n $loops" \
+			"$pf_metric"
+		# shellcheck disable=SC2086
+		read -r off_med off_lo off_hi < <(median_spread ${results[reporting-off]})
+		# shellcheck disable=SC2086
+		read -r on_med on_lo on_hi < <(median_spread ${results[page-hinting]})
+		# shellcheck disable=SC2086
+		read -r pass_med pass_lo pass_hi < <(median_spread ${passcost[page-hinting]})
+		rows+=("$(printf '%5d %9.1f %5.1f-%-7.1f %9.1f %5.1f-%-7.1f %+8.2f%% %9s %5s-%-5s' "$SMP" \
+			"$off_med" "$off_lo" "$off_hi" "$on_med" "$on_lo" "$on_hi" \
+			"$(awk -v a="$on_med" -v b="$off_med" 'BEGIN { print (a / b - 1) * 100 }')" \
+			"$pass_med" "$pass_lo" "$pass_hi")")
+	done
+	configs=("${all[@]}")
+	echo
+	echo "pfbench -p 2 -m $pf_mib -n $loops under -icount shift=0,sleep=off, by vCPUs: guest ns per page"
+	echo "(median, spread min-max over $runs boots each), reporting-off against page-hinting, and"
+	echo "the guest time of one pass in us (pass_ns / passes; median, spread); ${mem} MiB guest"
+	printf '%5s %9s %-13s %9s %-13s %9s %9s %-11s\n' vCPUs off spread hinting spread overhead "us/pass" spread
+	printf '%s\n' "${rows[@]}"
 	echo
 fi
 
