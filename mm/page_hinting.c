@@ -71,12 +71,14 @@
 #include <linux/cpu.h>
 #include <linux/kobject.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/memory_hotplug.h>
 #include <linux/moduleparam.h>
 #include <linux/page_reporting.h>
 #include <linux/percpu.h>
+#include <linux/sched/cputime.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/sysfs.h>
@@ -121,17 +123,18 @@ static DEFINE_PER_CPU(struct ph_cpu, ph_cpu);
  * pass visits these CPUs only, so that its cost follows the records, not
  * the number of CPUs.
  */
-static struct cpumask ph_cpus_recorded;
+static struct cpumask ph_cpus_recorded ____cacheline_aligned_in_smp;
 
 /*
  * Where passes drain the records to: the worker's, kept from pass to pass
  * and grown to the most records a pass has found, so that a pass neither
  * allocates nor zeroes memory in proportion to the number of CPUs.  It
  * holds at most nr_cpu_ids * PH_CPU_RECORDS ranges, for a pass that found
- * every array full.
+ * every array full, and is freed by the first pass after PH_QUIET without
+ * one, so that one burst does not keep it for good.
  */
-static struct ph_range *ph_drained;
-static unsigned int ph_drained_max;
+static struct ph_range *ph_drain_buf;
+static unsigned int ph_drain_buf_max;
 
 /* One drain: CPUs claim slots of @buf concurrently, in their IPIs. */
 struct ph_drain {
@@ -153,7 +156,7 @@ enum ph_stat {
 	PH_ERRORS,
 	PH_PASSES,
 	PH_REUSED,
-	PH_PASS_NS,
+	PH_PASS_US,
 	PH_NR_STATS
 };
 
@@ -213,6 +216,20 @@ static void ph_count(enum ph_stat item, unsigned long n)
 	this_cpu_add(ph_stats.v[item], n);
 }
 
+/*
+ * Count the worker's CPU time in a pass, less the device's report() (the
+ * host's work, or a wait for it): in microseconds, so that the sum lasts
+ * on 32-bit too, carrying the nanoseconds over to the next pass.
+ */
+static void ph_count_pass_time(u64 ns)
+{
+	static u64 carry;	/* the worker's */
+
+	ns += carry;
+	carry = do_div(ns, NSEC_PER_USEC);
+	ph_count(PH_PASS_US, ns);
+}
+
 static unsigned long __maybe_unused ph_stat_sum(enum ph_stat item)
 {
 	unsigned long sum = 0;
@@ -244,8 +261,15 @@ void __page_hinting_record(unsigned long pfn, unsigned int order)
 	pc = this_cpu_ptr(&ph_cpu);
 	fill = pc->fill;
 	if (likely(fill < PH_CPU_RECORDS)) {
-		if (!fill)
+		if (!fill) {
 			cpumask_set_cpu(smp_processor_id(), &ph_cpus_recorded);
+			/*
+			 * Pairs with the smp_mb() in ph_drain_all(): either
+			 * the pass that is due sees this bit, or this CPU
+			 * sees that no pass is due and requests one below.
+			 */
+			smp_mb__after_atomic();
+		}
 		pc->rec[fill] = ph_rec_pack(pfn, order);
 		pc->fill = fill + 1;
 		__this_cpu_inc(ph_stats.v[PH_CAPTURED]);
@@ -328,9 +352,12 @@ bool page_hinting_scan_due(void)
 
 /*
  * Move the records of CPU @cpu's array @pc to the slots of @d it claims,
- * the newest first; those that find no slot stay for the next pass.  The
- * CPU cannot add records meanwhile: this runs there with interrupts off,
- * or once it is dead.
+ * the newest first, so that those that find no slot are already at the
+ * front of the array, where they stay for the next pass.  (They miss this
+ * pass's aging: a waiting block they would have shown freed again is
+ * hinted nonetheless, and found reallocated only if it is.)  The CPU
+ * cannot add records meanwhile: this runs there with interrupts off, or
+ * once it is dead.
  */
 static void ph_drain_cpu(struct ph_cpu *pc, int cpu, struct ph_drain *d)
 {
@@ -363,7 +390,14 @@ static unsigned int ph_drain_all(struct ph_drain *d, bool *left)
 	int cpu;
 
 	atomic_set(&d->claimed, 0);
+	/* Pairs with the barrier after a CPU's first record sets its bit. */
+	smp_mb();
 	cpus_read_lock();
+	/*
+	 * The handlers clear their own bits in the mask while it is in use:
+	 * smp_call_function_many_cond() works from a copy, as the TLB
+	 * shootdown does with a live mm_cpumask().
+	 */
 	on_each_cpu_mask(&ph_cpus_recorded, ph_drain_local, d, true);
 	/*
 	 * With CPU hotplug excluded, an offline CPU is dead and cannot add
@@ -379,29 +413,35 @@ static unsigned int ph_drain_all(struct ph_drain *d, bool *left)
 }
 
 /*
- * Make ph_drained hold the records the CPUs have now, with room for half
- * as many again recorded until the drain, in whole arrays.  Return: false
- * if there is no buffer at all; a buffer that could not grow drains what
- * fits, and the rest waits in the arrays.
+ * Make ph_drain_buf hold the records the CPUs have now, with room for half
+ * as many again recorded until the drain, in whole arrays; after a quiet
+ * spell, start again from what is needed now.  Return: false if records
+ * wait and there is no buffer at all; a buffer that could not grow drains
+ * what fits, and the rest waits in the arrays.
  */
-static bool ph_drained_reserve(void)
+static bool ph_drain_buf_reserve(void)
 {
 	unsigned int want = 0, most = nr_cpu_ids * PH_CPU_RECORDS;
 	struct ph_range *buf;
 	int cpu;
 
+	if (ph_drain_buf && time_after(jiffies, ph_last_pass + PH_QUIET)) {
+		kvfree(ph_drain_buf);
+		ph_drain_buf = NULL;
+		ph_drain_buf_max = 0;
+	}
 	for_each_cpu(cpu, &ph_cpus_recorded)
 		want += READ_ONCE(per_cpu(ph_cpu, cpu).fill);
-	if (want <= ph_drained_max)
+	if (want <= ph_drain_buf_max)
 		return true;
 	want = min(most, round_up(want + want / 2, PH_CPU_RECORDS));
-	buf = kvmalloc_array(want, sizeof(*buf), GFP_KERNEL);
+	buf = kvmalloc_array(want, sizeof(*buf), GFP_KERNEL | __GFP_NOWARN);
 	if (buf) {
-		kvfree(ph_drained);
-		ph_drained = buf;
-		ph_drained_max = want;
+		kvfree(ph_drain_buf);
+		ph_drain_buf = buf;
+		ph_drain_buf_max = want;
 	}
-	return !!ph_drained;
+	return !!ph_drain_buf;
 }
 
 struct ph_batch {
@@ -414,7 +454,7 @@ struct ph_batch {
 	unsigned int max;
 	unsigned int order;	/* min_order for this pass */
 	unsigned long hinted;	/* pages the device took in this pass */
-	u64 report_ns;		/* time spent in the device's report() */
+	u64 report_runtime;	/* CPU time the device's report() took, ns */
 };
 
 /*
@@ -498,7 +538,7 @@ static int ph_flush(struct ph_batch *b)
 	struct scatterlist *sg;
 	unsigned long pages = 0;
 	unsigned int i;
-	u64 start, ns;
+	u64 start, runtime, ns;
 	int err;
 
 	if (!b->nents)
@@ -509,9 +549,10 @@ static int ph_flush(struct ph_batch *b)
 
 	/* report() sleeps: no lock is held here. */
 	start = ktime_get_ns();
+	runtime = task_sched_runtime(current);
 	err = b->prdev->report(b->prdev, sg, b->nents);
+	b->report_runtime += task_sched_runtime(current) - runtime;
 	ns = ktime_get_ns() - start;
-	b->report_ns += ns;
 	trace_page_hinting_handoff(b->nents, pages, ns, err);
 	if (err) {
 		ph_count(PH_ERRORS, 1);
@@ -636,22 +677,26 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 			     READ_ONCE(prdev->order)),
 	};
 	struct ph_range *aged = NULL, *waiting = NULL;
-	u64 start = ktime_get_ns();
+	u64 runtime = task_sched_runtime(current);
 	struct ph_drain d;
 	size_t n, i, nr_aged;
 	bool left;
 	int err = 0;
 
-	if (!ph_drained_reserve()) {
-		/* The records stay in their arrays for the next pass. */
+	if (!ph_drain_buf_reserve()) {
+		/*
+		 * The records stay in their arrays, and ask for the next
+		 * pass: their CPUs request none until they are drained.
+		 */
 		ph_count(PH_ERRORS, 1);
+		__page_reporting_notify();
 		return -ENOMEM;
 	}
 	ph_adapt();
-	d.buf = ph_drained;
-	d.max = ph_drained_max;
+	d.buf = ph_drain_buf;
+	d.max = ph_drain_buf_max;
 	n = ph_drain_all(&d, &left);
-	n = ph_compress(ph_drained, n, b.order);
+	n = ph_compress(ph_drain_buf, n, b.order);
 	ph_count(PH_CANDIDATES, n);
 	ph_count(PH_PASSES, 1);
 
@@ -671,9 +716,12 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		waiting = NULL;
 		n = 0;
 	}
-	nr_aged = aged ? ph_subtract(ph_waiting, ph_nr_waiting, ph_drained, n, aged) : 0;
+	if (aged)
+		nr_aged = ph_subtract(ph_waiting, ph_nr_waiting, ph_drain_buf, n, aged);
+	else
+		nr_aged = 0;
 	if (waiting)
-		memcpy(waiting, ph_drained, n * sizeof(*waiting));
+		memcpy(waiting, ph_drain_buf, n * sizeof(*waiting));
 	kvfree(ph_waiting);
 	ph_waiting = waiting;
 	ph_nr_waiting = n;
@@ -702,8 +750,7 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 		__page_reporting_notify();
 
 	ph_last_hinted = b.hinted;
-	/* The pass's own work: the device's time is the host's, not ours. */
-	ph_count(PH_PASS_NS, ktime_get_ns() - start - b.report_ns);
+	ph_count_pass_time(task_sched_runtime(current) - runtime - b.report_runtime);
 	ph_last_pass = jiffies;
 	trace_page_hinting_pass(n, nr_aged, ph_last_hinted,
 				ph_effective_delay_ms(), err);
@@ -852,7 +899,7 @@ PH_STAT(skipped_offline, PH_SKIPPED_OFFLINE, 1);
 PH_STAT(errors, PH_ERRORS, 1);
 PH_STAT(passes, PH_PASSES, 1);
 PH_STAT(reused_pages, PH_REUSED, 1);
-PH_STAT(pass_ns, PH_PASS_NS, 1);
+PH_STAT(pass_us, PH_PASS_US, 1);
 
 static ssize_t effective_delay_ms_show(struct kobject *kobj,
 				       struct kobj_attribute *attr, char *buf)
@@ -896,7 +943,7 @@ static struct attribute *ph_attrs[] = {
 	&errors_attr.attr,
 	&passes_attr.attr,
 	&reused_pages_attr.attr,
-	&pass_ns_attr.attr,
+	&pass_us_attr.attr,
 	&effective_delay_ms_attr.attr,
 	&fill_attr.attr,
 	NULL,

@@ -11,14 +11,21 @@
  */
 #include <kunit/test.h>
 
+static void ph_test_kvfree(void *p)
+{
+	kvfree(p);
+}
+
 /* Drain at most @max records into *@out; returns how many were drained. */
 static unsigned int ph_test_drain_max(struct kunit *test, struct ph_range **out,
 				      unsigned int max, bool *left)
 {
 	struct ph_drain d = { .max = max };
 
-	d.buf = kunit_kcalloc(test, max ?: 1, sizeof(*d.buf), GFP_KERNEL);
+	/* Room for every array full is 16 KiB a CPU: too much for kmalloc. */
+	d.buf = kvcalloc(max ?: 1, sizeof(*d.buf), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, d.buf);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ph_test_kvfree, d.buf), 0);
 	*out = d.buf;
 	return ph_drain_all(&d, left);
 }
@@ -70,8 +77,9 @@ static void ph_test_fill_drain(struct kunit *test)
 }
 
 /*
- * Only the CPUs that recorded are drained, and a drain with fewer slots
- * than records leaves the rest, the oldest, on their CPU for the next one.
+ * Records on one CPU set its bit and only its bit, and a drain with fewer
+ * slots than records leaves the rest, the oldest, on the CPU for the next
+ * one, with its bit.
  */
 static void ph_test_drain_partial(struct kunit *test)
 {
@@ -103,6 +111,72 @@ static void ph_test_drain_partial(struct kunit *test)
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, buf[i].start, base + i * 512);
 	KUNIT_EXPECT_EQ(test, per_cpu(ph_cpu, cpu).fill, 0);
+	KUNIT_EXPECT_TRUE(test, cpumask_empty(&ph_cpus_recorded));
+}
+
+struct ph_test_records {
+	unsigned long base;
+	unsigned int n;
+};
+
+/* Runs on the CPU it records on, interrupts off, as the free path does. */
+static void ph_test_record_here(void *info)
+{
+	struct ph_test_records *r = info;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		__page_hinting_record(r->base + i * 512, 9);
+}
+
+/*
+ * Two CPUs compete for fewer slots than they hold records: the slots are
+ * filled without a gap, every record is drained exactly once over two
+ * drains, and a CPU keeps its bit exactly while it keeps records.
+ */
+static void ph_test_drain_two_cpus(struct kunit *test)
+{
+	struct ph_test_records r[2] = { { 0x400000, 6 }, { 0x500000, 10 } };
+	unsigned int seen[16] = {}, i, j, n, total = 0;
+	struct ph_range *buf;
+	int cpus[2], k;
+	bool left;
+
+	cpus_read_lock();
+	if (num_online_cpus() < 2) {
+		cpus_read_unlock();
+		kunit_skip(test, "needs two online CPUs");
+	}
+	cpus[0] = cpumask_first(cpu_online_mask);
+	cpus[1] = cpumask_next(cpus[0], cpu_online_mask);
+	for (k = 0; k < 2; k++)
+		KUNIT_EXPECT_EQ(test, smp_call_function_single(cpus[k], ph_test_record_here,
+							       &r[k], 1), 0);
+	cpus_read_unlock();
+	KUNIT_EXPECT_EQ(test, cpumask_weight(&ph_cpus_recorded), 2);
+
+	for (j = 0; j < 2; j++) {
+		n = ph_test_drain_max(test, &buf, j ? 16 : 12, &left);
+		KUNIT_EXPECT_EQ(test, n, j ? 4 : 12);
+		KUNIT_EXPECT_EQ(test, left, !j);
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < 2; k++) {
+				unsigned long off = buf[i].start - r[k].base;
+
+				if (buf[i].start >= r[k].base && off / 512 < r[k].n &&
+				    !(off % 512))
+					seen[k * 6 + off / 512]++;
+			}
+		}
+		for (k = 0; k < 2; k++)
+			KUNIT_EXPECT_EQ(test, cpumask_test_cpu(cpus[k], &ph_cpus_recorded),
+					per_cpu(ph_cpu, cpus[k]).fill > 0);
+	}
+	for (i = 0; i < 16; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, seen[i], 1, "record %u", i);
+		total += seen[i];
+	}
+	KUNIT_EXPECT_EQ(test, total, 16);
 	KUNIT_EXPECT_TRUE(test, cpumask_empty(&ph_cpus_recorded));
 }
 
@@ -346,6 +420,7 @@ static void ph_test_refused(struct kunit *test)
 static struct kunit_case ph_test_cases[] = {
 	KUNIT_CASE(ph_test_fill_drain),
 	KUNIT_CASE(ph_test_drain_partial),
+	KUNIT_CASE(ph_test_drain_two_cpus),
 	KUNIT_CASE(ph_test_overflow),
 	KUNIT_CASE(ph_test_free_block),
 	KUNIT_CASE(ph_test_aging),

@@ -17,8 +17,8 @@ vm_boot "$dir" run "mark kunit-done" "-device virtio-balloon-pci,free-page-repor
 vm_wait_exit 180 || { echo "FAIL: the guest did not finish"; cat "$VM_LOG"; exit 1; }
 grep -E 'KTAP|ok |# ' "$VM_LOG"
 fail=0
-grep -q '# page_hinting: pass:6 fail:0 skip:0 total:6' "$VM_LOG" ||
-	{ echo "FAIL: page_hinting did not pass all 6 cases"; fail=1; }
+grep -q '# page_hinting: pass:7 fail:0 skip:0 total:7' "$VM_LOG" ||
+	{ echo "FAIL: page_hinting did not pass all 7 cases"; fail=1; }
 grep -q '# page_hinting_kvm: pass:10 fail:0 skip:0 total:10' "$VM_LOG" ||
 	{ echo "FAIL: page_hinting_kvm did not pass all 10 cases"; fail=1; }
 grep -q 'not ok' "$VM_LOG" && { echo "FAIL: a case failed"; fail=1; }

@@ -22,7 +22,7 @@
 #     spread before the ratio.
 #  3. (--only vcpus) pfbench under -icount as in 1, with 2 processes, at
 #     2, 16 and 64 vCPUs (--vcpus), hinting against reporting-off: the
-#     overhead per page, and the guest time of a pass (pass_ns / passes),
+#     overhead per page, and the worker's CPU time per pass (pass_us / passes),
 #     which must not grow with vCPUs that record nothing.  Under -icount
 #     the vCPUs run in turn on one host thread: keep --loops small.
 set -euo pipefail
@@ -62,7 +62,7 @@ configs=(
 	"reporting-250ms|$balloon=on|page_reporting.delay_ms=250"
 	"page-hinting|$balloon=on|page_hinting.enabled=1"
 )
-stats='for f in hinted_bytes reused_pages passes pass_ns; do mark "$f=$(cat /sys/kernel/mm/page_hinting/$f)"; done'
+stats='for f in hinted_bytes reused_pages passes pass_us; do mark "$f=$(cat /sys/kernel/mm/page_hinting/$f)"; done'
 
 # bench NAME EXTRA_QEMU_ARGS JOB METRIC_AWK: boot each configuration $runs
 # times with JOB and collect the number METRIC_AWK prints from the console
@@ -89,8 +89,8 @@ $stats" "$qargs $extra" "$cmdline"
 			results[$name]+="$v "
 			hinted[$name]+="$(vm_mark_values hinted_bytes | awk '{ printf "%d", $1 / 1048576 }') "
 			reused[$name]+="$(vm_mark_values reused_pages | awk '{ printf "%d", $1 / 256 }') "
-			passcost[$name]+="$(paste <(vm_mark_values pass_ns) <(vm_mark_values passes) |
-				awk '{ printf "%.0f", $2 ? $1 / $2 / 1000 : 0 }') "
+			passcost[$name]+="$(paste <(vm_mark_values pass_us) <(vm_mark_values passes) |
+				awk '{ printf "%.0f", $2 ? $1 / $2 : 0 }') "
 		done
 	done
 }
@@ -170,7 +170,7 @@ if [[ " $which " = *" vcpus "* ]]; then
 	echo
 	echo "pfbench -p 2 -m $pf_mib -n $loops under -icount shift=0,sleep=off, by vCPUs: guest ns per page"
 	echo "(median, spread min-max over $runs boots each), reporting-off against page-hinting, and"
-	echo "the guest time of one pass in us (pass_ns / passes; median, spread); ${mem} MiB guest"
+	echo "the worker's CPU time per pass in us (pass_us / passes; median, spread); ${mem} MiB guest"
 	printf '%5s %9s %-13s %9s %-13s %9s %9s %-11s\n' vCPUs off spread hinting spread overhead "us/pass" spread
 	printf '%s\n' "${rows[@]}"
 	echo
