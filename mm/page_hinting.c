@@ -569,7 +569,10 @@ static int ph_flush(struct ph_batch *b)
 	return err;
 }
 
-/* Hint the free blocks of the candidate [@pfn, @end). */
+/*
+ * Hint the free blocks of the candidate [@pfn, @end).  The caller holds
+ * memory hotplug off (get_online_mems()) until the last batch is flushed.
+ */
 static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 			   unsigned long end)
 {
@@ -726,10 +729,23 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 	ph_waiting = waiting;
 	ph_nr_waiting = n;
 
+	/*
+	 * The aged ranges were recorded a pass or more ago, and memory may
+	 * have gone offline since: pfn_to_online_page() tells, but does not
+	 * keep a section online, nor its memmap in place, while the walk
+	 * reads its struct pages; offlining poisons the memmap of a section
+	 * (with CONFIG_DEBUG_VM) and removing it frees it, neither under the
+	 * zone lock.  Hold memory hotplug off for the walk, as kmemleak does
+	 * for its scan.  Offlining waits for the pass, as it waits anyway for
+	 * the blocks a pass holds off the free lists; nothing the pass calls
+	 * takes the CPU hotplug lock, which memory hotplug takes first.
+	 */
+	get_online_mems();
 	for (i = 0; i < nr_aged && !err; i++)
 		err = ph_report_range(&b, aged[i].start, aged[i].end);
 	if (!err)
 		err = ph_flush(&b);
+	put_online_mems();
 	/*
 	 * The device refused a batch, or holds batches back for a while
 	 * (its host drops nothing now): what aged waits again, for a pass

@@ -38,6 +38,46 @@ static unsigned int ph_test_drain(struct kunit *test, struct ph_range **out)
 	return ph_test_drain_max(test, out, nr_cpu_ids * PH_CPU_RECORDS, &left);
 }
 
+/*
+ * PG_reported is PG_uptodate's alias and is cleared at allocation only
+ * while page reporting's static key is on; do not leave it on a free
+ * block.  A block allocated meanwhile lost its mark in the allocator.
+ */
+static void ph_test_unmark(struct page *page)
+{
+	spin_lock_irq(&page_zone(page)->lock);
+	if (PageBuddy(page) && PageReported(page))
+		__clear_bit(PG_reported, &page->flags);
+	spin_unlock_irq(&page_zone(page)->lock);
+}
+
+/*
+ * The blocks the test devices were handed.  A test can end early, at a
+ * skip or a failed assertion, with some of them back on the free lists and
+ * marked PG_reported: ph_test_cleanup() unmarks them at the end of every
+ * test, on every path.  The tests run one at a time.
+ */
+static struct page *ph_test_handed[2 * PAGE_REPORTING_CAPACITY];
+static unsigned int ph_test_nr_handed;
+
+static void ph_test_note_handed(struct scatterlist *sgl, unsigned int nents)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sg(sgl, sg, nents, i)
+		if (!WARN_ON_ONCE(ph_test_nr_handed >= ARRAY_SIZE(ph_test_handed)))
+			ph_test_handed[ph_test_nr_handed++] = sg_page(sg);
+}
+
+/* Undo what a test may leave behind, however it ended. */
+static void ph_test_cleanup(void *unused)
+{
+	while (ph_test_nr_handed)
+		ph_test_unmark(ph_test_handed[--ph_test_nr_handed]);
+	WRITE_ONCE(ph_backoff, 0);
+}
+
 static int ph_test_init(struct kunit *test)
 {
 	struct ph_range *buf;
@@ -45,6 +85,16 @@ static int ph_test_init(struct kunit *test)
 	/* The tests record by hand: capture must be off, arrays empty. */
 	if (page_hinting_active())
 		kunit_skip(test, "hinting is enabled: real records would mix in");
+	/*
+	 * A handed block that someone allocates before the test unmarks it
+	 * must lose its mark, as it does once a reporting device registers:
+	 * turn the allocator's clearing on, and leave it on, as
+	 * page_reporting_register() does.
+	 */
+	if (!static_key_enabled(&page_reporting_enabled))
+		static_branch_enable(&page_reporting_enabled);
+	ph_test_nr_handed = 0;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ph_test_cleanup, NULL), 0);
 	ph_test_drain(test, &buf);
 	return 0;
 }
@@ -211,6 +261,7 @@ static int ph_test_report(struct page_reporting_dev_info *prdev,
 {
 	struct ph_test_dev *dev = container_of(prdev, struct ph_test_dev, prdev);
 
+	ph_test_note_handed(sg, nents);
 	dev->calls++;
 	dev->nents = nents;
 	dev->page = sg_page(sg);
@@ -229,19 +280,6 @@ static struct scatterlist *ph_test_sgl(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, sgl);
 	sg_init_table(sgl, PAGE_REPORTING_CAPACITY);
 	return sgl;
-}
-
-/*
- * PG_reported is PG_uptodate's alias and is cleared at allocation only
- * while page reporting's static key is on; do not leave it on a block that
- * a kernel without a reporting device would hand out.
- */
-static void ph_test_unmark(struct page *page)
-{
-	spin_lock_irq(&page_zone(page)->lock);
-	if (PageBuddy(page) && PageReported(page))
-		__clear_bit(PG_reported, &page->flags);
-	spin_unlock_irq(&page_zone(page)->lock);
 }
 
 /*
@@ -284,8 +322,10 @@ static void ph_test_free_block(struct kunit *test)
 		.prdev = &dev.prdev, .sgl = sgl, .max = PAGE_REPORTING_CAPACITY,
 		.order = min_order,
 	};
+	get_online_mems();
 	KUNIT_EXPECT_EQ(test, ph_report_range(&b, pfn, pfn + (1UL << order)), 0);
 	KUNIT_EXPECT_EQ(test, ph_flush(&b), 0);
+	put_online_mems();
 	if (dev.calls != 1 || dev.page != page) {
 		/* Someone allocated the block meanwhile: nothing to check. */
 		kunit_skip(test, "the block was reallocated during the test");
@@ -300,12 +340,12 @@ static void ph_test_free_block(struct kunit *test)
 
 	/* Reported and not reallocated: not handed over again. */
 	reported = ph_stat_sum(PH_SKIPPED_REPORTED);
+	get_online_mems();
 	KUNIT_EXPECT_EQ(test, ph_report_range(&b, pfn, pfn + (1UL << order)), 0);
 	KUNIT_EXPECT_EQ(test, ph_flush(&b), 0);
+	put_online_mems();
 	KUNIT_EXPECT_EQ(test, dev.calls, 1);
 	KUNIT_EXPECT_GE(test, ph_stat_sum(PH_SKIPPED_REPORTED) - reported, 1);
-
-	ph_test_unmark(page);
 }
 
 /* Free a block of @order, recorded as hinting's capture would record it. */
@@ -360,8 +400,6 @@ static void ph_test_aging(struct kunit *test)
 	if (dev.calls != 1 || dev.page != page)
 		kunit_skip(test, "the block was reallocated during the test");
 	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
-
-	ph_test_unmark(page);
 }
 
 /* A device that refuses every batch, as the hypercall sink does at times. */
@@ -370,6 +408,7 @@ static int ph_test_refuse(struct page_reporting_dev_info *prdev,
 {
 	struct ph_test_dev *dev = container_of(prdev, struct ph_test_dev, prdev);
 
+	ph_test_note_handed(sg, nents);
 	dev->calls++;
 	dev->page = sg_page(sg);
 	return -EAGAIN;
@@ -412,9 +451,6 @@ static void ph_test_refused(struct kunit *test)
 	if (dev.calls != 1 || dev.page != page)
 		kunit_skip(test, "the block was reallocated during the test");
 	KUNIT_EXPECT_EQ(test, dev.length, PAGE_SIZE << order);
-
-	WRITE_ONCE(ph_backoff, 0);
-	ph_test_unmark(page);
 }
 
 static struct kunit_case ph_test_cases[] = {
