@@ -20,11 +20,13 @@
 #     hinted and faulted back in again and again; this includes the host's
 #     side.  Under TCG identical runs vary a lot (FACTS.md: 3x): read the
 #     spread before the ratio.
-#  3. (--only vcpus) pfbench under -icount as in 1, with 2 processes, at
-#     2, 16 and 64 vCPUs (--vcpus), hinting against reporting-off: the
-#     overhead per page, and the worker's CPU time per pass (pass_us / passes),
-#     which must not grow with vCPUs that record nothing.  Under -icount
-#     the vCPUs run in turn on one host thread: keep --loops small.
+#  3. (--only vcpus) pfbench under -icount as in 1, with 2 processes pinned
+#     to CPUs 0 and 1, at 2, 16 and 64 vCPUs (--vcpus), hinting against
+#     reporting-off: the same work at every size, so that only idle vCPUs
+#     are added.  It prints the overhead per page and the worker's CPU time
+#     per pass (pass_us / passes), which must not grow with vCPUs that
+#     record nothing.  Under -icount the vCPUs run in turn on one host
+#     thread: keep --loops small.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -153,7 +155,7 @@ if [[ " $which " = *" vcpus "* ]]; then
 		export SMP
 		results=() hinted=() reused=() passcost=()
 		bench "pfbench-smp$SMP" "-icount shift=0,sleep=off" \
-			"run_workload pfbench -p 2 -m $pf_mib -n $loops" \
+			"run_workload taskset -c 0,1 pfbench -p 2 -m $pf_mib -n $loops" \
 			"$pf_metric"
 		# shellcheck disable=SC2086
 		read -r off_med off_lo off_hi < <(median_spread ${results[reporting-off]})
@@ -168,7 +170,7 @@ if [[ " $which " = *" vcpus "* ]]; then
 	done
 	configs=("${all[@]}")
 	echo
-	echo "pfbench -p 2 -m $pf_mib -n $loops under -icount shift=0,sleep=off, by vCPUs: guest ns per page"
+	echo "taskset -c 0,1 pfbench -p 2 -m $pf_mib -n $loops under -icount shift=0,sleep=off, by vCPUs: guest ns per page"
 	echo "(median, spread min-max over $runs boots each), reporting-off against page-hinting, and"
 	echo "the worker's CPU time per pass in us (pass_us / passes; median, spread); ${mem} MiB guest"
 	printf '%5s %9s %-13s %9s %-13s %9s %9s %-11s\n' vCPUs off spread hinting spread overhead "us/pass" spread
