@@ -51,9 +51,10 @@ JOBS ?= $(shell nproc)
 
 FRAGMENTS_guest := configs/guest.config
 FRAGMENTS_debug := configs/guest.config configs/debug.config
+FRAGMENTS_pageowner := configs/guest.config configs/page_owner.config
 FRAGMENTS := $(FRAGMENTS_$(VARIANT))
 ifeq ($(FRAGMENTS),)
-$(error VARIANT=$(VARIANT): no such kernel variant (guest, debug))
+$(error VARIANT=$(VARIANT): no such kernel variant (guest, debug, pageowner))
 endif
 
 PACKAGES := linux-source-6.12 build-essential flex bison libelf-dev libssl-dev \
