@@ -570,8 +570,20 @@ static int ph_flush(struct ph_batch *b)
 }
 
 /*
- * Hint the free blocks of the candidate [@pfn, @end).  The caller holds
- * memory hotplug off (get_online_mems()) until the last batch is flushed.
+ * Hint the free blocks of the candidate [@pfn, @end).
+ *
+ * The candidate was recorded a pass or more ago, and its memory may have
+ * gone offline since: pfn_to_online_page() tells, but does not keep a
+ * section online, nor its memmap in place.  Offlining marks the sections
+ * offline before it takes the zone lock, so a check under the zone lock
+ * holds while the lock is held; but the first check, which finds the zone
+ * to lock, reads the page's flags without it, and offlining poisons the
+ * memmap (with CONFIG_DEBUG_VM) and removing memory frees it, neither under
+ * the zone lock.  Memory hotplug is held off (get_online_mems(), as
+ * kmemleak's scan does) from that first check to the zone lock's release,
+ * and not across the device's report(), which may wait for the host: the
+ * blocks handed to it are off the free lists, and offlining retries until
+ * they are back.
  */
 static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 			   unsigned long end)
@@ -579,31 +591,40 @@ static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 	int err;
 
 	while (pfn < end) {
-		struct page *page = pfn_to_online_page(pfn);
+		struct page *page;
 		struct zone *zone;
 		unsigned int n = 0;
 
+		get_online_mems();
+		page = pfn_to_online_page(pfn);
 		/*
 		 * A record may outlive its memory: the block was offlined
 		 * after it was freed.  Its struct pages are not to be read.
 		 */
 		if (!page) {
+			put_online_mems();
 			ph_count(PH_SKIPPED_OFFLINE, 1);
 			pfn += 1UL << b->order;
 			continue;
 		}
 		zone = page_zone(page);
 		if (zone == b->low_zone) {
+			put_online_mems();
 			pfn += 1UL << b->order;
 			continue;
 		}
-		/* A batch never mixes zones: its drain takes one zone lock. */
-		if (zone != b->zone) {
+		/*
+		 * A batch never mixes zones: its drain takes one zone lock.
+		 * Hand over the other zone's batch first, and look again.
+		 */
+		if (zone != b->zone && b->nents) {
+			put_online_mems();
 			err = ph_flush(b);
 			if (err)
 				return err;
-			b->zone = zone;
+			continue;
 		}
+		b->zone = zone;
 
 		spin_lock_irq(&zone->lock);
 		while (pfn < end && n++ < PH_BLOCKS_PER_LOCK &&
@@ -619,6 +640,7 @@ static int ph_report_range(struct ph_batch *b, unsigned long pfn,
 			}
 		}
 		spin_unlock_irq(&zone->lock);
+		put_online_mems();
 
 		if (b->nents >= b->max) {
 			err = ph_flush(b);
@@ -729,23 +751,10 @@ int page_hinting_report(struct page_reporting_dev_info *prdev,
 	ph_waiting = waiting;
 	ph_nr_waiting = n;
 
-	/*
-	 * The aged ranges were recorded a pass or more ago, and memory may
-	 * have gone offline since: pfn_to_online_page() tells, but does not
-	 * keep a section online, nor its memmap in place, while the walk
-	 * reads its struct pages; offlining poisons the memmap of a section
-	 * (with CONFIG_DEBUG_VM) and removing it frees it, neither under the
-	 * zone lock.  Hold memory hotplug off for the walk, as kmemleak does
-	 * for its scan.  Offlining waits for the pass, as it waits anyway for
-	 * the blocks a pass holds off the free lists; nothing the pass calls
-	 * takes the CPU hotplug lock, which memory hotplug takes first.
-	 */
-	get_online_mems();
 	for (i = 0; i < nr_aged && !err; i++)
 		err = ph_report_range(&b, aged[i].start, aged[i].end);
 	if (!err)
 		err = ph_flush(&b);
-	put_online_mems();
 	/*
 	 * The device refused a batch, or holds batches back for a while
 	 * (its host drops nothing now): what aged waits again, for a pass
